@@ -1,0 +1,65 @@
+# Two commands: `make lab` starts the labs, `make test` runs every test.
+# Both set up everything first: system packages (system-deps), a venv, the project.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the tests need: Chromium for the browser tests,
+# docker-registry (distribution v2) and skopeo for the wire tests.
+SYSTEM_PACKAGES := chromium docker-registry skopeo
+PORT ?= 8888
+
+.PHONY: lab test test-fast lint format system-deps venv bench clean
+
+lab: venv
+	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
+	@root=""; [ "$$(id -u)" = 0 ] && root="--allow-root"; \
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $$root notebooks/00-start-here.ipynb
+
+test: system-deps venv lint
+	@.ci/phase "tests" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# For quick local iteration: everything but the browser tests.
+test-fast: venv lint
+	@.ci/phase "tests (no browser)" $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: venv
+	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check .'
+
+format: venv
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@.ci/phase "venv and Python packages" sh -c '\
+	  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/python -m pip install --quiet --upgrade pip && \
+	  $(BIN)/python -m pip install --quiet -e ".[test]"'
+	@touch $(STAMP)
+
+# Installs the Debian packages above with apt when run as root; otherwise prints the
+# exact apt line and fails. `make lab` runs it with SYSTEM_DEPS_OPTIONAL=1: the labs
+# themselves need no system package, so there a missing one is only a warning.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "system-deps: all present ($(SYSTEM_PACKAGES))"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  .ci/phase "apt-get install$$missing" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null"; \
+	elif [ -n "$(SYSTEM_DEPS_OPTIONAL)" ]; then \
+	  echo "system-deps: missing$$missing (only the browser and wire tests need them):"; \
+	  echo "  sudo apt-get install -y --no-install-recommends$$missing"; \
+	else \
+	  echo "system-deps: missing$$missing. Install them with:"; \
+	  echo "  sudo apt-get install -y --no-install-recommends$$missing"; \
+	  exit 1; \
+	fi
+
+bench: venv
+	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
