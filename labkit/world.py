@@ -1,0 +1,746 @@
+"""A world: registries by host name, their accounts, and a log of every change.
+
+``World.default()`` builds Docker Hub with its official images and the other registries the
+labs use from the catalog (``labkit/data/catalog.json``: data, not code). Every change is an
+:class:`Event` appended to the world's log — each docker command a client runs and each Hub
+action — in order, with who made it and never with a secret, so that ``World.replay(events)``
+on a fresh world reproduces the same state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from labkit.accounts import Accounts, Permission, Principal, Role, TokenScope
+from labkit.errors import LabkitError, RegistryError
+from labkit.oci import Image, image_from_layers, make_image
+from labkit.reference import Reference, parse_reference
+from labkit.registry import Registry, Repository
+
+if TYPE_CHECKING:
+    from labkit.engine import Client
+
+__all__ = ["Clock", "Event", "Finding", "Hub", "ScanReport", "World"]
+
+DEFAULT_TIME = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The world's time. Real time by default; ``Clock.fixed(...)`` for tests and replay.
+
+    A fixed clock moves forward by ``step`` each time it is read, so events keep their order.
+    """
+
+    def __init__(self, start: datetime | None = None, step: timedelta = timedelta(0)) -> None:
+        self._now = start
+        self._step = step
+
+    @classmethod
+    def fixed(cls, start: datetime = DEFAULT_TIME, step: timedelta = timedelta(seconds=1)) -> Clock:
+        return cls(start, step)
+
+    @property
+    def is_real(self) -> bool:
+        return self._now is None
+
+    def now(self) -> datetime:
+        if self._now is None:
+            return datetime.now(UTC).replace(microsecond=0)
+        now = self._now
+        self._now = now + self._step
+        return now
+
+    def set(self, when: datetime) -> None:
+        """Jump to ``when`` (replay sets each event's recorded time)."""
+        self._now = when
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change to a world: a docker command line or a Hub action. Never holds a secret.
+
+    ``kind`` is ``"docker"`` or ``"hub"``; ``actor`` is the client's name (docker) or the user
+    who acted (hub); ``action`` is the command line as typed (passwords masked) or the Hub
+    action's name; ``args`` and ``outcome`` are JSON-able.
+    """
+
+    seq: int
+    time: str
+    kind: str
+    actor: str
+    action: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    outcome: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "kind": self.kind,
+            "actor": self.actor,
+            "action": self.action,
+            "args": dict(self.args),
+            "outcome": dict(self.outcome),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Event:
+        """Read an event back; raises LabkitError on a malformed one."""
+        try:
+            event = cls(
+                seq=int(data["seq"]),
+                time=str(data["time"]),
+                kind=str(data["kind"]),
+                actor=str(data["actor"]),
+                action=str(data["action"]),
+                args=dict(data.get("args") or {}),
+                outcome=dict(data.get("outcome") or {}),
+            )
+            datetime.fromisoformat(event.time)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise LabkitError(f"malformed event: {error}") from None
+        if event.kind not in ("docker", "hub"):
+            raise LabkitError(f"malformed event: unknown kind {event.kind!r}")
+        return event
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One simulated advisory found by :meth:`World.scan`."""
+
+    id: str
+    package: str
+    installed: str
+    fixed_in: str
+    severity: str
+    title: str
+
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """A simulated vulnerability report for one image: clearly not real advisories."""
+
+    reference: str
+    digest: str
+    findings: tuple[Finding, ...]
+    simulated: bool = True
+    notice: str = (
+        "Simulated by labkit for teaching: these advisories are invented and say nothing "
+        "about the real image."
+    )
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity, from critical to low."""
+        return {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "digest": self.digest,
+            "simulated": self.simulated,
+            "notice": self.notice,
+            "counts": self.counts(),
+            "findings": [vars(f) for f in self.findings],
+        }
+
+
+@cache
+def _catalog() -> dict[str, Any]:
+    text = resources.files("labkit").joinpath("data/catalog.json").read_text("utf-8")
+    return json.loads(text)
+
+
+class World:
+    """Registries by host name, accounts, clients, and the event log."""
+
+    def __init__(self, clock: Clock | None = None, seed: int = 0) -> None:
+        self.clock = clock or Clock()
+        self.seed = seed
+        self._registries: dict[str, Registry] = {}
+        self._hosts: dict[str, Registry] = {}
+        self._events: list[Event] = []
+        self._clients: dict[str, Client] = {}
+        self._images: dict[str, Image] = {}
+        self._findings: dict[str, tuple[Finding, ...]] = {}  # layer digest -> its advisories
+        self._layer_owner: dict[str, str] = {}  # layer label -> catalog image key
+        self.replaying = False
+
+    # -- construction --------------------------------------------------------------------
+
+    @classmethod
+    def default(cls, clock: Clock | None = None, seed: int = 0) -> World:
+        """Docker Hub with official images, other public registries, registry.acme.com and
+        an open localhost:5000, from the catalog."""
+        world = cls(clock=clock, seed=seed)
+        world._load_catalog(_catalog())
+        return world
+
+    def _load_catalog(self, catalog: Mapping[str, Any]) -> None:
+        rng = random.Random(f"labkit-catalog-{self.seed}")
+        for spec in catalog["registries"]:
+            registry = Registry(
+                spec["host"],
+                spec["profile"],
+                accounts=Accounts(
+                    open_access=spec["profile"] == "open",
+                    rng=random.Random(f"{spec['host']}-{self.seed}"),
+                ),
+                aliases=spec.get("aliases", ()),
+                title=spec.get("title", ""),
+                owner=spec.get("owner"),
+            )
+            self.add_registry(registry)
+            accounts = registry.accounts
+            for name in spec.get("users", ()):
+                # Catalog users exist so that namespaces have owners; nobody knows their
+                # passwords (labs add the accounts students log in with).
+                accounts.add_user(name, f"unusable-{rng.getrandbits(64):016x}")
+            for org in spec.get("orgs", ()):
+                accounts.add_org(org["name"], org["owner"])
+                for user, role in org.get("members", {}).items():
+                    accounts.add_member(org["name"], user, Role(role))
+                for team, team_spec in org.get("teams", {}).items():
+                    accounts.create_team(org["name"], team, team_spec.get("description", ""))
+                    for user in team_spec.get("members", ()):
+                        accounts.add_team_member(org["name"], team, user)
+                    for path, level in team_spec.get("grants", {}).items():
+                        accounts.grant_team(org["name"], team, path, Permission[level.upper()])
+        images = catalog["images"]
+        for key in images:
+            self._catalog_image(key, images)
+        for spec in catalog["repositories"]:
+            registry = self.registry(spec["registry"])
+            repo = Repository(
+                spec["path"],
+                private=spec.get("private", False),
+                description=spec.get("description", ""),
+                stars=spec.get("stars", 0),
+                official=spec.get("official", False),
+            )
+            registry.seed_repository(repo, self._seed_loader(spec["tags"]))
+
+    def _catalog_image(self, key: str, images: Mapping[str, Any]) -> Image:
+        image = self._images.get(key)
+        if image is not None:
+            return image
+        spec = images[key]
+        options = {k: spec[k] for k in ("created", "cmd", "env") if k in spec}
+        if "from" in spec:
+            image = image_from_layers(
+                self._catalog_image(spec["from"], images), spec["layers"], **options
+            )
+        else:
+            image = make_image(spec["layers"], **options)
+        self._images[key] = image
+        own_layer = spec["layers"][-1]["label"]
+        self._layer_owner[own_layer] = key
+        return image
+
+    def _seed_loader(self, tags: Mapping[str, str]) -> Callable[[], list]:
+        def load() -> list:
+            content = []
+            for tag, key in tags.items():
+                image = self._images[key]
+                blobs = {image.id: lambda image=image: image.config_bytes}
+                for layer in image.layers:
+                    blobs[layer.digest] = lambda layer=layer: layer.blob
+                content.append((tag, image.manifest_descriptor.media_type, image.manifest, blobs))
+            return content
+
+        return load
+
+    def add_registry(self, registry: Registry) -> Registry:
+        """Make ``registry`` reachable under its host and aliases."""
+        self._registries[registry.host] = registry
+        for host in (registry.host, *registry.aliases):
+            self._hosts[host] = registry
+        return registry
+
+    # -- lookups -------------------------------------------------------------------------
+
+    @property
+    def registries(self) -> dict[str, Registry]:
+        """Registries by their main host name."""
+        return dict(self._registries)
+
+    def find_registry(self, host: str) -> Registry | None:
+        """The registry reached at ``host`` (an alias works too), or None."""
+        return self._hosts.get(host)
+
+    def registry(self, host: str = "docker.io") -> Registry:
+        """The registry at ``host``; LabkitError when there is none in this world."""
+        registry = self.find_registry(host)
+        if registry is None:
+            known = ", ".join(sorted(self._registries))
+            raise LabkitError(f"no registry {host!r} in this world (there are: {known})")
+        return registry
+
+    def catalog_image(self, key: str) -> Image:
+        """An image of the catalog by its key (``"alpine-3.21"``)."""
+        return self._images[key]
+
+    # -- people --------------------------------------------------------------------------
+
+    def add_user(self, name: str, password: str, registry: str = "docker.io") -> None:
+        """Sign up ``name`` on ``registry`` (the password is kept only as a hash)."""
+        target = self.registry(registry)
+        if self.replaying:
+            password = f"replayed-{hashlib.sha256(name.encode()).hexdigest()}"
+        target.accounts.add_user(name, password)
+        self.record("hub", name, "sign_up", {"registry": target.host, "user": name})
+
+    def client(self, name: str | None = None) -> Client:
+        """A Docker-like client with its own image store and credentials.
+
+        Clients are named (``client-1``, ``client-2``, ... unless named), so that replay
+        finds the same client again.
+        """
+        from labkit.engine import Client
+
+        if name is None:
+            name = f"client-{len(self._clients) + 1}"
+        client = self._clients.get(name)
+        if client is None:
+            client = self._clients[name] = Client(self, name)
+        return client
+
+    @property
+    def clients(self) -> dict[str, Client]:
+        return dict(self._clients)
+
+    def hub(self, user: str, registry: str = "docker.io") -> Hub:
+        """Act in the registry's web UI as ``user`` (signed in)."""
+        return Hub(self, self.registry(registry), user)
+
+    # -- the event log -------------------------------------------------------------------
+
+    def record(
+        self,
+        kind: str,
+        actor: str,
+        action: str,
+        args: Mapping[str, Any] | None = None,
+        outcome: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Append an event (callers never pass secrets)."""
+        event = Event(
+            seq=len(self._events) + 1,
+            time=self.clock.now().isoformat(),
+            kind=kind,
+            actor=actor,
+            action=action,
+            args=dict(args or {}),
+            outcome=dict(outcome or {}),
+        )
+        self._events.append(event)
+        return event
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(self._events)
+
+    @classmethod
+    def replay(
+        cls,
+        events: Iterable[Event | Mapping[str, Any]],
+        variant: Callable[[World], None] | None = None,
+        *,
+        seed: int = 0,
+    ) -> World:
+        """A fresh default world, set up by ``variant``, with ``events`` applied in order.
+
+        Replayed docker commands run again; logins are restored from their recorded outcome
+        (the log never holds passwords). Raises LabkitError on a malformed event.
+        """
+        world = cls.default(clock=Clock.fixed(), seed=seed)
+        if variant is not None:
+            variant(world)
+        world.apply(events)
+        return world
+
+    def apply(self, events: Iterable[Event | Mapping[str, Any]]) -> list[tuple[Event, Event]]:
+        """Apply recorded events to this world; returns (recorded, replayed) pairs."""
+        pairs = []
+        self.replaying = True
+        try:
+            for item in events:
+                event = item if isinstance(item, Event) else Event.from_json(item)
+                self.clock.set(datetime.fromisoformat(event.time))
+                before = len(self._events)
+                if event.kind == "docker":
+                    self.client(event.actor).replay(event)
+                else:
+                    self._replay_hub(event)
+                replayed = self._events[before] if len(self._events) > before else event
+                pairs.append((event, replayed))
+        finally:
+            self.replaying = False
+        return pairs
+
+    def _replay_hub(self, event: Event) -> None:
+        args = dict(event.args)
+        if event.action == "sign_up":
+            self.add_user(args["user"], "", registry=args.get("registry", "docker.io"))
+            return
+        registry = args.pop("registry", "docker.io")
+        hub = self.hub(event.actor, registry)
+        method = getattr(hub, event.action, None)
+        if method is None or event.action.startswith("_") or event.action not in HUB_ACTIONS:
+            raise LabkitError(f"malformed event: unknown Hub action {event.action!r}")
+        try:
+            method(**args)
+        except (LabkitError, TypeError):
+            pass  # a refused action is replayed as refused: it is already in the log
+
+    # -- views ---------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-able, deterministic view of every registry and client (no secrets)."""
+        return {
+            "registries": {host: r.snapshot() for host, r in sorted(self._registries.items())},
+            "clients": {name: c.snapshot() for name, c in sorted(self._clients.items())},
+        }
+
+    def scan(self, reference: str | Reference) -> ScanReport:
+        """A simulated vulnerability report for an image in a registry of this world.
+
+        Raises InvalidReference for a bad name and RegistryError when there is no such image.
+        """
+        ref = parse_reference(reference) if isinstance(reference, str) else reference
+        ref = ref.with_default_tag()
+        registry = self.registry(ref.domain)
+        repo = registry.repository(ref.path)
+        digest = ref.digest or (repo.tags.get(ref.tag) if repo else None)
+        stored = repo.manifests.get(digest) if repo and digest else None
+        if stored is None:
+            raise RegistryError("MANIFEST_UNKNOWN", detail={"reference": str(ref)})
+        from labkit.oci import parse_manifest
+
+        manifest = parse_manifest(stored.data, stored.media_type)
+        findings: list[Finding] = []
+        for layer in manifest.layers:
+            findings.extend(self._layer_findings(layer.digest))
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        findings.sort(key=lambda f: (order[f.severity], f.id))
+        return ScanReport(ref.familiar, stored.digest, tuple(findings))
+
+    def _layer_findings(self, digest: str) -> tuple[Finding, ...]:
+        if not self._findings and self._layer_owner:
+            self._index_findings()
+        return self._findings.get(digest, ())
+
+    def _index_findings(self) -> None:
+        images = _catalog()["images"]
+        for label, key in self._layer_owner.items():
+            image = self._images[key]
+            layer = next(layer for layer in image.layers if layer.label == label)
+            self._findings[layer.digest] = _advisories(key, images[key])
+
+
+def _advisories(key: str, spec: Mapping[str, Any]) -> tuple[Finding, ...]:
+    """Invented, deterministic advisories for one catalog image (older images have more)."""
+    counts = spec.get("vulnerabilities", {})
+    packages = spec.get("packages") or ["busybox", "musl", "openssl", "zlib", "ca-certificates"]
+    rng = random.Random(f"labkit-advisories-{key}")
+    findings = []
+    for severity in SEVERITIES:
+        for _ in range(counts.get(severity, 0)):
+            package = rng.choice(packages)
+            major, minor = rng.randint(1, 3), rng.randint(0, 12)
+            number = rng.randint(1000, 9999)
+            findings.append(
+                Finding(
+                    id=f"LABKIT-SIM-{rng.randint(2019, 2026)}-{number}",
+                    package=package,
+                    installed=f"{major}.{minor}.{rng.randint(0, 9)}",
+                    fixed_in=f"{major}.{minor + 1}.0",
+                    severity=severity,
+                    title=f"simulated {severity} issue in {package}",
+                )
+            )
+    return tuple(findings)
+
+
+# -- Hub actions --------------------------------------------------------------------------
+
+HUB_ACTIONS = frozenset(
+    {
+        "create_repository",
+        "set_visibility",
+        "set_description",
+        "set_default_privacy",
+        "delete_repository",
+        "add_collaborator",
+        "remove_collaborator",
+        "create_org",
+        "add_member",
+        "set_role",
+        "remove_member",
+        "create_team",
+        "add_team_member",
+        "remove_team_member",
+        "delete_team",
+        "grant",
+        "revoke",
+        "create_token",
+        "revoke_token",
+    }
+)
+
+
+class Hub:
+    """What a signed-in user can do in a registry's web UI (Docker Hub's, for docker.io).
+
+    Each action is recorded in the world's event log, refused ones too; a refusal raises
+    LabkitError (RegistryError for repository permissions) with a message a student reads.
+    """
+
+    def __init__(self, world: World, registry: Registry, user: str) -> None:
+        self.world = world
+        self.registry = registry
+        self.user = user
+        self.accounts = registry.accounts
+        if user not in self.accounts.users:
+            raise LabkitError(f"no user {user!r} on {registry.host}: sign up first")
+
+    def __repr__(self) -> str:
+        return f"Hub({self.registry.host!r}, user={self.user!r})"
+
+    @property
+    def principal(self) -> Principal:
+        return self.accounts.principal_for(self.user)
+
+    def _path(self, repository: str) -> str:
+        """``web-app`` means the user's own namespace; ``org/web-app`` is taken as is."""
+        return repository if "/" in repository else f"{self.user}/{repository}"
+
+    def _act(self, action: str, args: dict[str, Any], do: Callable[[], Any]) -> Any:
+        try:
+            result = do()
+        except LabkitError as error:
+            self.world.record(
+                "hub",
+                self.user,
+                action,
+                {"registry": self.registry.host, **args},
+                {"ok": False, "error": str(error)},
+            )
+            raise
+        outcome: dict[str, Any] = {"ok": True}
+        if action == "create_token":
+            outcome["token_id"] = result[0]
+        self.world.record(
+            "hub", self.user, action, {"registry": self.registry.host, **args}, outcome
+        )
+        return result
+
+    def _owner_of(self, org: str) -> None:
+        decision = self.accounts.can_manage_org(self.principal, org)
+        if not decision:
+            raise LabkitError(
+                f"only owners of the organization {org!r} can do that ({decision.reason})"
+            )
+
+    # Repositories
+
+    def create_repository(
+        self, repository: str, private: bool | None = None, description: str = ""
+    ) -> str:
+        """Create a repository (``name`` in your namespace, or ``org/name``)."""
+        path = self._path(repository)
+        args = {"repository": repository, "private": private, "description": description}
+        self._act(
+            "create_repository",
+            args,
+            lambda: self.registry.create_repository(
+                self.principal, path, private=private, description=description
+            ),
+        )
+        return path
+
+    def set_visibility(self, repository: str, private: bool) -> None:
+        """Make a repository private (True) or public (False)."""
+        path = self._path(repository)
+        self._act(
+            "set_visibility",
+            {"repository": repository, "private": private},
+            lambda: self.registry.set_visibility(self.principal, path, private),
+        )
+
+    def set_description(self, repository: str, description: str) -> None:
+        path = self._path(repository)
+        self._act(
+            "set_description",
+            {"repository": repository, "description": description},
+            lambda: self.registry.set_description(self.principal, path, description),
+        )
+
+    def set_default_privacy(self, private: bool, namespace: str | None = None) -> None:
+        """Settings -> Default privacy for your namespace or an organization you own."""
+        namespace = namespace or self.user
+
+        def do() -> None:
+            if namespace != self.user:
+                self._owner_of(namespace)
+            self.accounts.set_default_private(namespace, private)
+
+        self._act("set_default_privacy", {"private": private, "namespace": namespace}, do)
+
+    def delete_repository(self, repository: str) -> None:
+        path = self._path(repository)
+        self._act(
+            "delete_repository",
+            {"repository": repository},
+            lambda: self.registry.delete_repository(self.principal, path),
+        )
+
+    def add_collaborator(self, repository: str, user: str) -> None:
+        """Give ``user`` push and pull on one of your personal repositories."""
+        path = self._path(repository)
+        self._act(
+            "add_collaborator",
+            {"repository": repository, "user": user},
+            lambda: self.registry.add_collaborator(self.principal, path, user),
+        )
+
+    def remove_collaborator(self, repository: str, user: str) -> None:
+        path = self._path(repository)
+        self._act(
+            "remove_collaborator",
+            {"repository": repository, "user": user},
+            lambda: self.registry.remove_collaborator(self.principal, path, user),
+        )
+
+    # Organizations and teams
+
+    def create_org(self, org: str) -> None:
+        """Create an organization; you become its owner."""
+        self._act("create_org", {"org": org}, lambda: self.accounts.add_org(org, self.user))
+
+    def _org_action(self, action: str, org: str, args: dict[str, Any], do: Callable[[], Any]):
+        def guarded() -> Any:
+            self._owner_of(org)
+            return do()
+
+        return self._act(action, {"org": org, **args}, guarded)
+
+    def add_member(self, org: str, user: str, role: str = "member") -> None:
+        self._org_action(
+            "add_member",
+            org,
+            {"user": user, "role": role},
+            lambda: self.accounts.add_member(org, user, Role(role)),
+        )
+
+    def set_role(self, org: str, user: str, role: str) -> None:
+        self._org_action(
+            "set_role",
+            org,
+            {"user": user, "role": role},
+            lambda: self.accounts.set_role(org, user, Role(role)),
+        )
+
+    def remove_member(self, org: str, user: str) -> None:
+        self._org_action(
+            "remove_member", org, {"user": user}, lambda: self.accounts.remove_member(org, user)
+        )
+
+    def create_team(self, org: str, team: str, description: str = "") -> None:
+        self._org_action(
+            "create_team",
+            org,
+            {"team": team, "description": description},
+            lambda: self.accounts.create_team(org, team, description),
+        )
+
+    def add_team_member(self, org: str, team: str, user: str) -> None:
+        self._org_action(
+            "add_team_member",
+            org,
+            {"team": team, "user": user},
+            lambda: self.accounts.add_team_member(org, team, user),
+        )
+
+    def remove_team_member(self, org: str, team: str, user: str) -> None:
+        self._org_action(
+            "remove_team_member",
+            org,
+            {"team": team, "user": user},
+            lambda: self.accounts.remove_team_member(org, team, user),
+        )
+
+    def delete_team(self, org: str, team: str) -> None:
+        self._org_action(
+            "delete_team", org, {"team": team}, lambda: self.accounts.delete_team(org, team)
+        )
+
+    def grant(self, org: str, team: str, repository: str, permission: str) -> None:
+        """Give a team ``"read"`` (Read-only), ``"write"`` (Read & Write) or ``"admin"``
+        on one of the organization's repositories (replacing what it had)."""
+        level = _permission(permission)
+        path = repository if "/" in repository else f"{org}/{repository}"
+        self._org_action(
+            "grant",
+            org,
+            {"team": team, "repository": repository, "permission": level.name.lower()},
+            lambda: self.accounts.grant_team(org, team, path, level),
+        )
+
+    def revoke(self, org: str, team: str, repository: str) -> None:
+        path = repository if "/" in repository else f"{org}/{repository}"
+        self._org_action(
+            "revoke",
+            org,
+            {"team": team, "repository": repository},
+            lambda: self.accounts.revoke_team(org, team, path),
+        )
+
+    # Personal access tokens
+
+    def create_token(self, scope: str = "read", description: str = "") -> str:
+        """Create a personal access token and return its secret (shown once, never logged)."""
+        token_scope = TokenScope(scope)
+        _, secret = self._act(
+            "create_token",
+            {"scope": token_scope.value, "description": description},
+            lambda: self.accounts.create_token(self.user, token_scope, description),
+        )
+        return secret
+
+    def revoke_token(self, token_id: str) -> None:
+        self._act(
+            "revoke_token",
+            {"token_id": token_id},
+            lambda: self.accounts.revoke_token(self.user, token_id),
+        )
+
+
+def _permission(value: str | Permission) -> Permission:
+    if isinstance(value, Permission):
+        return value
+    names = {
+        "read": Permission.READ,
+        "read-only": Permission.READ,
+        "write": Permission.WRITE,
+        "read & write": Permission.WRITE,
+        "read-write": Permission.WRITE,
+        "admin": Permission.ADMIN,
+    }
+    try:
+        return names[str(value).strip().lower()]
+    except KeyError:
+        raise LabkitError(
+            f"unknown permission {value!r}: use 'read' (Read-only), 'write' (Read & Write) "
+            "or 'admin' (Admin)"
+        ) from None
