@@ -14,8 +14,8 @@ Choices made here (Docker has no single answer for synthetic content):
   ``usr/local/bin`` (0o755). No record padding after the two zero blocks (like Go's
   ``archive/tar``).
 - gzip members use stored (uncompressed) deflate blocks, mtime 0, XFL 0, OS byte 255.
-- The image config follows what BuildKit writes for official images: top-level keys
-  ``architecture, config, created, history, os, rootfs``.
+- The image config follows what BuildKit writes for official images (see ImageConfig);
+  the history line of a CMD is BuildKit's ``fmt.Sprintf("CMD %q", args)``.
 """
 
 from __future__ import annotations
@@ -254,8 +254,7 @@ def _tar_header(name: str, size: int, mode: int, typeflag: bytes, mtime: int) ->
             b"ustar\x0000",
             b"root".ljust(32, b"\0"),
             b"root".ljust(32, b"\0"),
-            _octal(0, 8),  # devmajor
-            _octal(0, 8),  # devminor
+            b"\0" * 16,  # devmajor, devminor: empty, as tarfile writes them for non-devices
             prefix.ljust(155, b"\0"),
             b"\0" * 12,
         ]
@@ -428,16 +427,18 @@ class HistoryEntry:
 class ImageConfig:
     """The settings of an image config (everything but ``rootfs``, which comes from the layers).
 
-    ``to_json(diff_ids)`` lays it out as Docker (BuildKit) writes it: ``architecture``,
-    ``config`` (``Env``, ``Cmd``, ``WorkingDir``, ``Labels``), ``created``, ``history``,
-    ``os``, ``rootfs``.
+    ``to_json(diff_ids)`` lays it out as Docker (BuildKit) writes it: top-level keys sorted
+    (BuildKit's exporter re-marshals them as a Go map): ``architecture``, ``config``,
+    ``created``, ``history``, ``os``, ``rootfs``; ``config`` in image-spec ``ImageConfig``
+    order: ``Env``, ``Cmd``, ``WorkingDir`` (BuildKit's default ``/``), ``Labels``,
+    ``ArgsEscaped`` (true once a CMD is set).
     """
 
     created: str = DEFAULT_CREATED
     history: tuple[HistoryEntry, ...] = ()
     env: tuple[str, ...] = DEFAULT_ENV
     cmd: tuple[str, ...] = ("/bin/sh",)
-    working_dir: str = ""
+    working_dir: str = "/"
     labels: tuple[tuple[str, str], ...] = ()
     architecture: str = "amd64"
     os: str = "linux"
@@ -450,6 +451,8 @@ class ImageConfig:
             container["WorkingDir"] = self.working_dir
         if self.labels:
             container["Labels"] = dict(sorted(self.labels))  # a Go map: sorted keys
+        if self.cmd:
+            container["ArgsEscaped"] = True  # BuildKit's dispatchCmd sets it
         return {
             "architecture": self.architecture,
             "config": container,
@@ -559,10 +562,6 @@ def _root_files(os_name: str, os_version: str) -> list[tuple[str, bytes]]:
     ]
 
 
-def _tar_cost(files: Sequence[tuple[str, bytes]]) -> int:
-    return sum(512 + -(-len(content) // 512) * 512 for path, content in files)
-
-
 def synthetic_layer(
     label: str,
     files: int = 8,
@@ -595,9 +594,10 @@ def synthetic_layer(
         text = f"{label} file {number}\n" + _LINE * (1 + number % 3)
         entries.append((f"{home}/data-{number:03d}.txt", text.encode()))
     if size_hint:
-        # gzip adds 18 bytes plus 5 a stored block; the tar ends with 1024 zero bytes.
-        used = _tar_cost(entries) + 1024
-        room = size_hint - used - 18 - 5 * (1 + size_hint // 65535) - 512
+        # The filler adds a 512-byte header and its content rounded up to 512 bytes; gzip
+        # adds 18 bytes plus 5 a stored block. Aim just under the hint.
+        overhead = 18 + 5 * (1 + size_hint // 65535) + 512
+        room = (size_hint - len(tar_archive(entries)) - overhead) // 512 * 512
         if room > 0:
             filler = (_LINE * (room // len(_LINE) + 1))[:room]
             entries.append((f"{home}/filler.txt", filler.encode()))
@@ -624,8 +624,35 @@ def layer_from_spec(spec: Mapping[str, Any] | Layer) -> Layer:
     )
 
 
+def _go_quote(text: str) -> str:
+    """Go's ``strconv.Quote``: double quotes, Go escapes for what is not printable."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char in _GO_QUOTE_ESCAPES:
+            out.append(_GO_QUOTE_ESCAPES[char])
+        elif char == " " or char.isprintable():
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+_GO_QUOTE_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+_GO_QUOTE_ESCAPES.update({"\t": "\\t", "\v": "\\v"})
+
+
 def _cmd_history(cmd: Sequence[str], created: str) -> HistoryEntry:
-    return HistoryEntry(created, "CMD " + json.dumps(list(cmd)), empty_layer=True)
+    """BuildKit's history line for CMD: ``fmt.Sprintf("CMD %q", args)`` on a []string."""
+    return HistoryEntry(
+        created, "CMD [" + " ".join(_go_quote(arg) for arg in cmd) + "]", empty_layer=True
+    )
 
 
 def make_image(
@@ -634,7 +661,7 @@ def make_image(
     created: str = DEFAULT_CREATED,
     cmd: Sequence[str] = ("/bin/sh",),
     env: Sequence[str] = DEFAULT_ENV,
-    working_dir: str = "",
+    working_dir: str = "/",
     labels: Mapping[str, str] | None = None,
     architecture: str = "amd64",
     os: str = "linux",
