@@ -58,6 +58,7 @@ __all__ = [
     "Layer",
     "Manifest",
     "ManifestIndex",
+    "filler_text",
     "go_json",
     "gzip_member",
     "image_from_layers",
@@ -362,28 +363,44 @@ class Layer:
 
     ``files`` is a tuple of ``(path, content)`` pairs; ``label`` names the layer (and, through
     the files that :func:`synthetic_layer` writes, makes its bytes unique); ``created_by`` is
-    the history line that made it.
+    the history line that made it. ``filler`` = ``(path, size)`` adds one generated text file
+    of that many bytes, so that large layers hold their bytes once (in ``blob``), not twice.
+    Only the blob and the digests are kept; ``tar`` is unpacked from the blob when asked.
     """
 
     files: tuple[tuple[str, bytes], ...]
     label: str = ""
     created_by: str = ""
     media_type: str = MEDIA_TYPE_DOCKER_LAYER
+    filler: tuple[str, int] | None = None
 
-    @cached_property
+    def all_files(self) -> tuple[tuple[str, bytes], ...]:
+        """``files`` plus the generated filler file, if any."""
+        if self.filler is None:
+            return self.files
+        path, size = self.filler
+        return (*self.files, (path, filler_text(size)))
+
+    def _build(self) -> tuple[str, bytes]:
+        archive = tar_archive(self.all_files())
+        self.__dict__["diff_id"] = sha256_digest(archive)
+        self.__dict__["blob"] = gzip_member(archive)
+        return self.__dict__["diff_id"], self.__dict__["blob"]
+
+    @property
     def tar(self) -> bytes:
         """The uncompressed layer (what ``diff_id`` hashes)."""
-        return tar_archive(self.files)
+        return zlib.decompress(self.blob, wbits=31)
 
     @cached_property
     def diff_id(self) -> str:
         """sha256 of the uncompressed tar (the image config's ``rootfs.diff_ids`` entry)."""
-        return sha256_digest(self.tar)
+        return self._build()[0]
 
     @cached_property
     def blob(self) -> bytes:
         """The gzip-compressed tar: the blob a registry stores."""
-        return gzip_member(self.tar)
+        return self._build()[1]
 
     @cached_property
     def digest(self) -> str:
@@ -539,6 +556,11 @@ class Image:
 _LINE = "simulated content written by labkit; every byte is real and hashed\n"
 
 
+def filler_text(size: int) -> bytes:
+    """``size`` bytes of readable, repeated text (the body of a layer's filler file)."""
+    return (_LINE.encode() * (size // len(_LINE) + 1))[:size]
+
+
 def _root_files(os_name: str, os_version: str) -> list[tuple[str, bytes]]:
     pretty = f"{os_name.capitalize()} {os_version}".strip()
     os_release = (
@@ -593,17 +615,17 @@ def synthetic_layer(
     for number in range(max(0, files - count)):
         text = f"{label} file {number}\n" + _LINE * (1 + number % 3)
         entries.append((f"{home}/data-{number:03d}.txt", text.encode()))
+    filler = None
     if size_hint:
         # The filler adds a 512-byte header and its content rounded up to 512 bytes; gzip
         # adds 18 bytes plus 5 a stored block. Aim just under the hint.
         overhead = 18 + 5 * (1 + size_hint // 65535) + 512
         room = (size_hint - len(tar_archive(entries)) - overhead) // 512 * 512
         if room > 0:
-            filler = (_LINE * (room // len(_LINE) + 1))[:room]
-            entries.append((f"{home}/filler.txt", filler.encode()))
+            filler = (f"{home}/filler.txt", room)
     if created_by is None:
         created_by = f"ADD {label}.tar.gz / # buildkit"
-    return Layer(files=tuple(entries), label=label, created_by=created_by)
+    return Layer(tuple(entries), label, created_by, filler=filler)
 
 
 def layer_from_spec(spec: Mapping[str, Any] | Layer) -> Layer:

@@ -624,3 +624,22 @@ def test_media_type_constants_are_dockers_strings() -> None:
     assert oci.MEDIA_TYPE_DOCKER_LAYER == "application/vnd.docker.image.rootfs.diff.tar.gzip"
     assert oci.MEDIA_TYPE_OCI_MANIFEST == "application/vnd.oci.image.manifest.v1+json"
     assert oci.MEDIA_TYPE_OCI_INDEX == "application/vnd.oci.image.index.v1+json"
+
+
+def test_layer_keeps_one_copy_of_its_bytes() -> None:
+    layer = oci.synthetic_layer("big", files=2, size_hint=200_000)
+    assert layer.filler is not None
+    assert sum(len(content) for _, content in layer.files) < 2_000  # the filler is not stored
+    assert layer.tar == oci.tar_archive(layer.all_files())
+    assert layer.diff_id == oci.sha256_digest(layer.tar)
+    assert set(vars(layer)) >= {"blob", "diff_id"} and "tar" not in vars(layer)
+    path, size = layer.filler
+    assert dict(layer.all_files())[path] == oci.filler_text(size)
+    assert len(oci.filler_text(size)) == size
+
+
+def test_cmd_history_is_buildkits_go_quoted_line() -> None:
+    image = oci.make_image([{"label": "q", "files": 1}], cmd=["nginx", "-g", 'say "hi"\n\x01é'])
+    history = json.loads(image.config_bytes)["history"]
+    assert history[-1]["created_by"] == 'CMD ["nginx" "-g" "say \\"hi\\"\\n\\x01é"]'
+    assert history[-1]["empty_layer"] is True
