@@ -216,6 +216,23 @@ CASES: list[tuple[str, str]] = [
     ("rmi-help-with-args", "docker rmi a b --help"),
     ("dash-alone-as-arg", "docker tag - a b"),
     ("image-pull-help-h-combo", "docker image pull -qah"),
+    ("search-limit-octal-bad", "docker search --limit=08"),
+    ("search-limit-leading-underscore", "docker search --limit=_1"),
+    ("search-limit-double-underscore", "docker search --limit=1__0"),
+    ("search-limit-trailing-underscore", "docker search --limit=1_"),
+    ("search-limit-hex-empty", "docker search --limit=0x"),
+    ("search-limit-double-minus", "docker search --limit=--1"),
+    ("search-limit-max-plus-one", "docker search --limit=9223372036854775808"),
+    ("search-limit-min-minus-one", "docker search --limit=-9223372036854775809"),
+    ("search-limit-overflow-then-junk", "docker search --limit=99999999999999999999x"),
+    ("search-limit-hex-underscore", "docker search --limit=0x_1f"),
+    ("search-limit-binary", "docker search --limit=0b101"),
+    ("search-limit-octal-o", "docker search --limit=0o17"),
+    ("search-limit-max", "docker search --limit=9223372036854775807"),
+    ("search-limit-min", "docker search --limit=-9223372036854775808"),
+    ("pull-short-equals-empty", "docker pull -q= x"),
+    ("images-f-equals-only", "docker images -f= a b"),
+    ("login-quote-in-value", "docker search --limit 'a\"\\tb'"),
 ]
 
 
