@@ -1028,7 +1028,7 @@ def _namespace_part(ref: Reference, text: str) -> Part:
 
 def _tag_part(ref: Reference) -> Part:
     if ref.tag is not None:
-        why = "typed"
+        why = "typed: it names one version of the repository"
         if ref.digest is not None:
             why = "typed; beside a digest the tag is only informative: the digest decides"
         return Part("tag", ref.tag, True, why)

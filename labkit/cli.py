@@ -1,0 +1,104 @@
+"""The ``labkit`` command. Subcommands register themselves in ``build_parser``.
+
+``labkit ref NAME...`` shows how Docker reads image names. Later: run, grade, key, lint, serve
+(each adds one ``_add_<name>`` function and one line in ``build_parser``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from labkit import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="labkit",
+        description="Jupyter labs on how container images are named, tagged, shared and shipped.",
+    )
+    parser.add_argument("--version", action="version", version=f"labkit {__version__}")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_ref(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``labkit`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # e.g. `labkit ref --json alpine | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+
+
+# --- labkit ref ----------------------------------------------------------------------------
+
+
+def _add_ref(subcommands: argparse._SubParsersAction) -> None:
+    ref = subcommands.add_parser(
+        "ref",
+        help="show how Docker reads image names",
+        description=(
+            "Break each image name into registry, namespace, name, tag and digest, as Docker "
+            "reads it, saying which parts were typed and which were filled in by default. "
+            "Exit status 1 when a name is invalid (Docker's error and a hint go to stderr)."
+        ),
+    )
+    ref.add_argument("names", nargs="+", metavar="NAME", help="an image name, e.g. alpine:3.19")
+    ref.add_argument("--json", action="store_true", help="print the breakdowns as JSON")
+    ref.set_defaults(handler=_run_ref)
+
+
+def _run_ref(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from labkit.reference import explain
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    explanations = [explain(name) for name in args.names]
+    if args.json:
+        print(json.dumps([e.to_dict() for e in explanations], indent=2), file=out)
+    else:
+        first = True
+        for explanation in explanations:
+            if explanation.ok:
+                if not first:
+                    print(file=out)
+                first = False
+                print(format_explanation(explanation), file=out)
+            else:
+                print(f"{explanation.text}: {explanation.error}", file=err)
+                print(f"  hint: {explanation.hint}", file=err)
+    return 0 if all(e.ok for e in explanations) else 1
+
+
+def format_explanation(explanation) -> str:
+    """A small aligned table: one row per part, then the familiar and full forms."""
+    rows = [(explanation.text, "", "", "")]
+    for part in explanation.parts:
+        value = part.value if part.value is not None else "-"
+        source = "typed" if part.typed else "default" if part.value is not None else "-"
+        rows.append((f"  {part.part}", value, source, part.why))
+    rows.append(("  familiar", explanation.familiar, "", "how docker shows it"))
+    rows.append(("  full", explanation.fully_qualified, "", "what docker pulls or pushes"))
+    rows.append(("  endpoint", explanation.endpoint, "", "the host a client contacts"))
+    widths = [max(len(row[i]) for row in rows[1:]) for i in range(3)]
+    lines = [rows[0][0]]
+    for label, value, source, why in rows[1:]:
+        cells = [label.ljust(widths[0]), value.ljust(widths[1]), source.ljust(widths[2]), why]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
