@@ -397,12 +397,13 @@ class Registry:
         missing += [d for d in manifest.referenced_manifests if d not in known]
         if missing:
             raise RegistryError("MANIFEST_BLOB_UNKNOWN", detail={"digest": missing[0]})
-        # Every check passed: now change state.
+        stored = StoredManifest(digest, manifest.media_type, data)
+        # Every check passed and everything is built: now change state.
         repo = existing or self._create(principal, path)
         staged = self._staging.pop(path, None)
         if staged is not None:
             repo.blobs |= staged.blobs
-        repo.manifests[digest] = StoredManifest(digest, manifest.media_type, data)
+        repo.manifests[digest] = stored
         if not is_digest:
             repo.tags[reference] = digest
         return digest
