@@ -968,6 +968,14 @@ def _registry_part(ref: Reference, first: str | None, text: str) -> Part:
             False,
             f"by default: `{name}` has no `/`, so it is a Docker Hub name",
         )
+    if not domain:
+        return Part(
+            "registry",
+            None,
+            False,
+            f"none: `{first}` looks like a host (it has a `.` or `:`), but it is not a valid "
+            "host name, so Docker reads the whole name as a path with no registry",
+        )
     if first == LEGACY_DEFAULT_DOMAIN:
         return Part(
             "registry",

@@ -297,6 +297,15 @@ def test_explain_typed_registry_and_no_namespace() -> None:
     assert explain("docker.io/library/alpine").part("namespace").typed
 
 
+def test_explain_dotted_first_component_that_is_no_host() -> None:
+    # Upstream: splitDockerDomain takes "a.b_c" as a domain, Parse reads it as a path.
+    explanation = explain("a.b_c/alpine")
+    registry = explanation.part("registry")
+    assert (registry.value, registry.typed) == (None, False)
+    assert "not a valid host name" in registry.why
+    assert explanation.canonical == "a.b_c/alpine"
+
+
 def test_explain_digest_means_no_default_tag() -> None:
     explanation = explain(f"alpine@sha256:{HEX64}")
     assert explanation.part("tag").value is None
