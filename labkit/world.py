@@ -174,6 +174,7 @@ class World:
         self._images: dict[str, Image] = {}
         self._findings: dict[str, tuple[Finding, ...]] = {}  # layer digest -> its advisories
         self._layer_owner: dict[str, str] = {}  # layer label -> catalog image key
+        self._catalog_users: set[tuple[str, str]] = set()  # nobody knows their passwords
         self.replaying = False
 
     # -- construction --------------------------------------------------------------------
@@ -206,6 +207,7 @@ class World:
                 # Catalog users exist so that namespaces have owners; nobody knows their
                 # passwords (labs add the accounts students log in with).
                 accounts.add_user(name, f"unusable-{rng.getrandbits(64):016x}")
+                self._catalog_users.add((registry.host, name))
             for org in spec.get("orgs", ()):
                 accounts.add_org(org["name"], org["owner"])
                 for user, role in org.get("members", {}).items():
@@ -299,6 +301,12 @@ class World:
             password = f"replayed-{hashlib.sha256(name.encode()).hexdigest()}"
         target.accounts.add_user(name, password)
         self.record("hub", name, "sign_up", {"registry": target.host, "user": name})
+
+    def is_replayable_login(self, host: str, user: str) -> bool:
+        """Whether replay may restore a recorded login: never for the catalog's own accounts,
+        whose passwords nobody knows (a forged log cannot log in as them)."""
+        registry = self.find_registry(host)
+        return registry is not None and (registry.host, user) not in self._catalog_users
 
     def client(self, name: str | None = None) -> Client:
         """A Docker-like client with its own image store and credentials.

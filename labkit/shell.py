@@ -1,0 +1,458 @@
+"""``docker ...`` command lines -> engine calls -> Docker's text and exit code.
+
+:func:`execute` parses a line with :mod:`labkit.commandline` (help texts and usage errors come
+back from there as they are), carries out the command on a :class:`~labkit.engine.Client`, and
+prints what Docker 28 prints, errors included. It never raises for a bad command line: every
+failure is a :class:`~labkit.engine.Result` with Docker's text and exit code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from labkit import __version__
+from labkit.commandline import Invocation, Output, parse_command_line
+from labkit.engine import (
+    Client,
+    CommandFailed,
+    Printer,
+    Result,
+    daemon_error,
+    human_duration,
+    human_size,
+    short_id,
+    tabulate,
+)
+from labkit.errors import InvalidReference
+from labkit.oci import go_json
+from labkit.reference import Reference, parse_any_reference, parse_reference
+
+__all__ = ["execute", "run_script"]
+
+SEARCH_DEFAULT_LIMIT = 25
+
+
+def execute(
+    client: Client, line: str, stdin: str | None = None, *, progress: bool = False
+) -> Result:
+    """Run one command line on ``client``; never raises for user errors."""
+    parsed = parse_command_line(line)
+    if isinstance(parsed, Output):
+        printer = Printer()
+        printer.out(parsed.stdout)
+        printer.err(parsed.stderr)
+        return printer.result(parsed.exit_code)
+    printer = Printer()
+    handler = COMMANDS[parsed.command]
+    try:
+        handler(client, parsed, printer, stdin, progress)
+    except CommandFailed as failure:
+        printer.err(failure.text if failure.text.endswith("\n") else failure.text + "\n")
+        return printer.result(failure.code)
+    return printer.result(0)
+
+
+def _reference(text: str) -> Reference:
+    """ParseNormalizedNamed as the CLI uses it: the error text alone, exit 1."""
+    try:
+        return parse_reference(text)
+    except InvalidReference as error:
+        raise CommandFailed(str(error)) from None
+
+
+# -- pull, push ------------------------------------------------------------------------------
+
+
+def _pull(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    ref = _reference(inv.args[0])
+    all_tags = bool(inv.flags.get("all-tags"))
+    if all_tags and (ref.tag or ref.digest):
+        raise CommandFailed("tag can't be used with --all-tags/-a")
+    if not all_tags and not ref.tag and not ref.digest:
+        out.line("Using default tag: latest")
+        ref = ref.with_default_tag()
+    quiet = bool(inv.flags.get("quiet"))
+    stream = Printer() if quiet else out
+    try:
+        client.pull(ref, stream, all_tags=all_tags, progress=progress)
+    finally:
+        if quiet:
+            out.chunks.extend(c for c in stream.chunks if c[0] == "stderr")
+    out.line(str(ref))
+
+
+def _push(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    ref = _reference(inv.args[0])
+    all_tags = bool(inv.flags.get("all-tags"))
+    if all_tags and (ref.tag or ref.digest):
+        raise CommandFailed("tag can't be used with --all-tags/-a")
+    if ref.digest:
+        raise CommandFailed("cannot push a digest reference")
+    if not all_tags and not ref.tag:
+        out.line("Using default tag: latest")
+        ref = ref.with_default_tag()
+    quiet = bool(inv.flags.get("quiet"))
+    stream = Printer() if quiet else out
+    try:
+        client.push(ref, stream, all_tags=all_tags, progress=progress)
+    finally:
+        if quiet:
+            out.chunks.extend(c for c in stream.chunks if c[0] == "stderr")
+    if quiet:
+        out.line(str(ref))
+
+
+# -- tag, images, rmi, inspect, history ------------------------------------------------------
+
+
+def _wrap_ref_error(text: str, error: InvalidReference) -> CommandFailed:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return CommandFailed(
+        f"Error parsing reference: {quoted} is not a valid repository/tag: {error}"
+    )
+
+
+def _tag(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    source, target_text = inv.args
+    try:
+        parse_any_reference(source)
+    except InvalidReference as error:
+        raise _wrap_ref_error(source, error) from None
+    try:
+        target = parse_reference(target_text)
+    except InvalidReference as error:
+        raise _wrap_ref_error(target_text, error) from None
+    if target.digest:
+        raise CommandFailed("refusing to create a tag with a digest reference")
+    client.tag(source, target.with_default_tag())
+
+
+def _image_rows(client: Client, inv: Invocation) -> list[dict[str, str]]:
+    now = client.world.clock.now() if not client.world.clock.is_real else None
+    from datetime import UTC, datetime
+
+    now = now or datetime.now(UTC)
+    wanted: tuple[str, str | None] | None = None
+    if inv.args:
+        try:
+            ref = parse_reference(inv.args[0])
+        except InvalidReference:
+            return []
+        wanted = (f"{ref.domain}/{ref.path}", ref.tag)
+    rows = []
+    images = sorted(client.images.values(), key=lambda i: i.created, reverse=True)
+    for image in images:
+        tags = sorted(t for t, i in client.tags.items() if i == image.id)
+        digests = sorted(d for d, i in client.digests.items() if i == image.id)
+        created = human_duration((now - image.created).total_seconds()) + " ago"
+        base = {
+            "id": image.id,
+            "created": created,
+            "size": human_size(image.size),
+        }
+        entries: list[tuple[str, str, str]] = []
+        for tag_ref in tags:
+            name, _, tag = tag_ref.rpartition(":")
+            digest = next((d.split("@")[1] for d in digests if d.split("@")[0] == name), "<none>")
+            entries.append((name, tag, digest))
+        if not tags:
+            for digest_ref in digests:
+                name, _, digest = digest_ref.partition("@")
+                entries.append((name, "<none>", digest))
+        if not entries:
+            entries.append(("<none>", "<none>", "<none>"))
+        for name, tag, digest in entries:
+            if wanted and (name != wanted[0] or (wanted[1] and tag != wanted[1])):
+                continue
+            familiar = _familiar_name(name)
+            rows.append({**base, "repository": familiar, "tag": tag, "digest": digest})
+    return rows
+
+
+def _familiar_name(name: str) -> str:
+    if name == "<none>":
+        return name
+    try:
+        return parse_reference(name).familiar_name
+    except InvalidReference:
+        return name
+
+
+def _images(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    if inv.flags.get("format") or inv.flags.get("filter"):
+        raise CommandFailed(
+            "labkit: --format and --filter of docker images are not simulated; "
+            "use a REPOSITORY[:TAG] argument to narrow the list"
+        )
+    rows = _image_rows(client, inv)
+    no_trunc = bool(inv.flags.get("no-trunc"))
+
+    def image_id(row: dict[str, str]) -> str:
+        return row["id"] if no_trunc else short_id(row["id"])
+
+    if inv.flags.get("quiet"):
+        seen: list[str] = []
+        for row in rows:
+            if image_id(row) not in seen:
+                seen.append(image_id(row))
+        out.out("".join(f"{i}\n" for i in seen))
+        return
+    digests = bool(inv.flags.get("digests"))
+    header = ["REPOSITORY", "TAG", *(["DIGEST"] if digests else []), "IMAGE ID", "CREATED", "SIZE"]
+    table = [header]
+    for row in rows:
+        table.append(
+            [
+                row["repository"],
+                row["tag"],
+                *([row["digest"]] if digests else []),
+                image_id(row),
+                row["created"],
+                row["size"],
+            ]
+        )
+    out.out(tabulate(table))
+
+
+def _rmi(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    errors = []
+    for name in inv.args:
+        try:
+            client.remove(name, out, force=bool(inv.flags.get("force")))
+        except CommandFailed as failure:
+            errors.append(failure.text)
+    if errors:
+        raise CommandFailed("\n".join(errors))
+
+
+def _inspect_one(client: Client, name: str) -> dict[str, Any] | None:
+    image = client.find_image(name)
+    if image is None:
+        return None
+    config = image.config_json
+    container = config.get("config", {})
+    repo_tags = sorted(_familiar_ref(t) for t, i in client.tags.items() if i == image.id)
+    repo_digests = sorted(_familiar_ref(d) for d, i in client.digests.items() if i == image.id)
+    return {
+        "Id": image.id,
+        "RepoTags": repo_tags,
+        "RepoDigests": repo_digests,
+        "Parent": "",
+        "Comment": "buildkit.dockerfile.v0",
+        "Created": config.get("created", ""),
+        "DockerVersion": "",
+        "Author": "",
+        "Config": {
+            "Env": container.get("Env"),
+            "Cmd": container.get("Cmd"),
+            "WorkingDir": container.get("WorkingDir", ""),
+            "Entrypoint": container.get("Entrypoint"),
+            "Labels": container.get("Labels"),
+        },
+        "Architecture": config.get("architecture", ""),
+        "Os": config.get("os", ""),
+        "Size": image.size,
+        "GraphDriver": {"Data": None, "Name": "labkit-simulated"},
+        "RootFS": {"Type": "layers", "Layers": [layer.diff_id for layer in image.layers]},
+        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
+    }
+
+
+def _familiar_ref(key: str) -> str:
+    try:
+        return parse_reference(key).familiar
+    except InvalidReference:
+        return key
+
+
+def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    if inv.flags.get("format"):
+        raise CommandFailed("labkit: --format of docker inspect is not simulated")
+    found, errors = [], []
+    for name in inv.args:
+        data = _inspect_one(client, name)
+        if data is None:
+            if inv.command == "inspect":
+                errors.append(f"Error: No such object: {name}")
+            else:
+                errors.append(f"Error response from daemon: No such image: {_tagged(name)}")
+        else:
+            found.append(data)
+    text = go_json(found, indent="    ").decode() if found else "[]"
+    out.line(text)
+    if errors:
+        raise CommandFailed("\n".join(errors))
+
+
+def _tagged(name: str) -> str:
+    try:
+        return parse_reference(name).with_default_tag().familiar
+    except InvalidReference:
+        return name
+
+
+def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    image = client.find_image(inv.args[0])
+    if image is None:
+        raise daemon_error(f"No such image: {_tagged(inv.args[0])}")
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
+    history = image.config_json.get("history", [])
+    layers = iter(reversed(image.layers))
+    rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
+    for index, entry in enumerate(reversed(history)):
+        empty = entry.get("empty_layer", False)
+        size = 0 if empty else next(layers).size
+        created = datetime.fromisoformat(entry["created"].replace("Z", "+00:00"))
+        created_by = entry.get("created_by", "")
+        if not inv.flags.get("no-trunc") and len(created_by) > 45:
+            created_by = created_by[:44] + "…"
+        rows.append(
+            [
+                short_id(image.id) if index == 0 else "<missing>",
+                human_duration((now - created).total_seconds()) + " ago",
+                created_by,
+                human_size(size),
+                entry.get("comment", ""),
+            ]
+        )
+    if inv.flags.get("quiet"):
+        out.line(short_id(image.id))
+        return
+    out.out(tabulate(rows))
+
+
+# -- login, logout ---------------------------------------------------------------------------
+
+
+def _login(client: Client, inv: Invocation, out: Printer, stdin: str | None, progress) -> None:
+    username = str(inv.flags.get("username") or "")
+    password = inv.flags.get("password")
+    server = inv.args[0] if inv.args else None
+    if password:
+        out.err("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n")
+    if inv.flags.get("password-stdin"):
+        if password:
+            raise CommandFailed("--password and --password-stdin are mutually exclusive")
+        if not username:
+            raise CommandFailed("the --password-stdin option requires --username to be set")
+        password = (stdin or "").removesuffix("\n").removesuffix("\r")
+    if not username or not password:
+        if client._replaying is not None and username:
+            password = "********"
+        else:
+            raise CommandFailed("Error: Cannot perform an interactive login from a non TTY device")
+    client.login(server, username, str(password), out)
+
+
+def _logout(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    client.logout(inv.args[0] if inv.args else None, out)
+
+
+# -- search, version -------------------------------------------------------------------------
+
+
+def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    term = inv.args[0]
+    registry = client.world.registry("docker.io")
+    official_only = None
+    min_stars = 0
+    for item in inv.flags.get("filter") or ():
+        name, _, value = str(item).partition("=")
+        if name == "is-official":
+            official_only = value.lower() in ("1", "t", "true")
+        elif name == "stars":
+            try:
+                min_stars = int(value)
+            except ValueError:
+                raise daemon_error(f"invalid filter 'stars={value}'") from None
+        elif name == "is-automated":
+            continue
+        else:
+            raise daemon_error(f"invalid filter '{name}'")
+    if inv.flags.get("format"):
+        raise CommandFailed("labkit: --format of docker search is not simulated")
+    limit = int(inv.flags.get("limit") or SEARCH_DEFAULT_LIMIT)
+    if limit < 1 or limit > 100:
+        raise daemon_error(f"limit {limit} is outside the range of [1, 100]")
+    needle = term.lower()
+    found = []
+    for path in registry.repository_paths():
+        repo = registry.peek(path)
+        if repo is None or repo.private or needle not in path.lower():
+            continue
+        if official_only is not None and repo.official != official_only:
+            continue
+        if repo.stars < min_stars:
+            continue
+        found.append(repo)
+    found.sort(key=lambda r: (not r.official, -r.stars, r.path))
+    rows = [["NAME", "DESCRIPTION", "STARS", "OFFICIAL"]]
+    for repo in found[:limit]:
+        name = repo.path.removeprefix("library/") if repo.official else repo.path
+        description = repo.description.replace("\n", " ")
+        if not inv.flags.get("no-trunc") and len(description) > 45:
+            description = description[:44] + "…"
+        rows.append([name, description, str(repo.stars), "[OK]" if repo.official else ""])
+    out.out(tabulate(rows))
+
+
+VERSION_TEXT = """\
+Client:
+ Version:           28.2.2
+ API version:       1.50
+ Go version:        go1.24.3
+ Git commit:        e6534b4
+ Built:             Fri May 30 12:07:14 2025
+ OS/Arch:           linux/amd64
+ Context:           default
+
+Server: labkit {version} (a simulation, no Docker Engine)
+ Engine:
+  Version:          28.2.2 (simulated)
+  API version:      1.50 (minimum version 1.24)
+  Image store:      classic (simulated in memory)
+  OS/Arch:          linux/amd64
+"""
+
+
+def _version(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    if inv.flags.get("format"):
+        raise CommandFailed("labkit: --format of docker version is not simulated")
+    out.out(VERSION_TEXT.format(version=__version__))
+
+
+Handler = Callable[[Client, Invocation, Printer, "str | None", bool], None]
+
+COMMANDS: dict[str, Handler] = {
+    "image pull": _pull,
+    "image push": _push,
+    "image tag": _tag,
+    "image ls": _images,
+    "image rm": _rmi,
+    "image inspect": _inspect,
+    "inspect": _inspect,
+    "image history": _history,
+    "login": _login,
+    "logout": _logout,
+    "search": _search,
+    "version": _version,
+}
+
+
+def run_script(
+    client: Client, script: str, stdin_for: Callable[[str], str | None] | None = None
+) -> str:
+    """Run each non-empty line of ``script`` and return a transcript: ``$ line`` then output."""
+    parts = []
+    for raw in script.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        stdin = stdin_for(line) if stdin_for else None
+        result = client.run(line, stdin)
+        parts.append(f"$ {line}\n{result.output}")
+    return "".join(parts)
