@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"labkit {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_ref(subcommands)
+    _add_run(subcommands)
     return parser
 
 
@@ -102,3 +103,55 @@ def format_explanation(explanation) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- labkit run ----------------------------------------------------------------------------
+
+
+def _add_run(subcommands: argparse._SubParsersAction) -> None:
+    run = subcommands.add_parser(
+        "run",
+        help="run a file of docker commands in a fresh world and print a transcript",
+        description=(
+            "Run each docker command of SCRIPT ('-' for standard input) in a fresh default "
+            "world with a fixed clock, and print a transcript: '$ command' then exactly what "
+            "it printed. Blank lines and lines starting with '#' are skipped; give standard "
+            "input with a here-string: docker login -u NAME --password-stdin <<< PASSWORD."
+        ),
+    )
+    run.add_argument("script", metavar="SCRIPT", help="a file of docker command lines, or -")
+    run.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD[@REGISTRY]",
+        help="create this account first (repeatable; the registry defaults to docker.io)",
+    )
+    run.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from labkit.errors import LabkitError
+    from labkit.shell import run_script
+    from labkit.world import Clock, World
+
+    out = out or sys.stdout
+    try:
+        script = sys.stdin.read() if args.script == "-" else open(args.script).read()  # noqa: SIM115
+    except OSError as error:
+        print(f"labkit run: cannot read {args.script}: {error.strerror}", file=sys.stderr)
+        return 2
+    world = World.default(clock=Clock.fixed())
+    for spec in args.user:
+        account, _, registry = spec.partition("@")
+        name, colon, password = account.partition(":")
+        if not colon:
+            print(f"labkit run: --user wants NAME:PASSWORD, got {spec!r}", file=sys.stderr)
+            return 2
+        try:
+            world.add_user(name, password, registry=registry or "docker.io")
+        except LabkitError as error:
+            print(f"labkit run: --user {name}: {error}", file=sys.stderr)
+            return 2
+    out.write(run_script(world.client(), script))
+    return 0

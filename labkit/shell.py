@@ -29,7 +29,7 @@ from labkit.errors import InvalidReference
 from labkit.oci import go_json
 from labkit.reference import Reference, parse_any_reference, parse_reference
 
-__all__ = ["execute", "run_script"]
+__all__ = ["display_line", "execute", "run_script", "split_here_string"]
 
 SEARCH_DEFAULT_LIMIT = 25
 
@@ -443,16 +443,42 @@ COMMANDS: dict[str, Handler] = {
 }
 
 
-def run_script(
-    client: Client, script: str, stdin_for: Callable[[str], str | None] | None = None
-) -> str:
-    """Run each non-empty line of ``script`` and return a transcript: ``$ line`` then output."""
+HERE_STRING = " <<< "
+
+
+def split_here_string(line: str) -> tuple[str, str | None]:
+    """``docker login -u x --password-stdin <<< 'secret'`` -> (command, stdin).
+
+    The bash here-string is how scripts, transcripts and ``%%docker`` cells give standard
+    input (for ``--password-stdin``); the word after ``<<<`` is unquoted like a shell word.
+    """
+    import shlex
+
+    command, marker, rest = line.partition(HERE_STRING)
+    if not marker:
+        return line, None
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        words = [rest.strip()]
+    return command.rstrip(), " ".join(words) + "\n"
+
+
+def display_line(line: str) -> str:
+    """How a transcript shows a line: any here-string input masked."""
+    command, stdin = split_here_string(line)
+    return f"{command}{HERE_STRING}********" if stdin is not None else command
+
+
+def run_script(client: Client, script: str) -> str:
+    """Run each command line of ``script`` (``#`` comments and blank lines skipped) and
+    return a transcript: ``$ line`` then exactly what it printed."""
     parts = []
     for raw in script.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        stdin = stdin_for(line) if stdin_for else None
-        result = client.run(line, stdin)
-        parts.append(f"$ {line}\n{result.output}")
+        command, stdin = split_here_string(line)
+        result = client.run(command, stdin)
+        parts.append(f"$ {display_line(line)}\n{result.output}")
     return "".join(parts)
