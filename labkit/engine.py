@@ -586,7 +586,9 @@ class Client:
 
     # -- login, logout ----------------------------------------------------------------------
 
-    def login(self, server: str | None, username: str, secret: str, out: Printer) -> None:
+    def login(
+        self, server: str | None, username: str, secret: str, out: Printer, *, store: bool = True
+    ) -> None:
         """Log in to ``server`` (Docker Hub by default) and store the credentials."""
         host = _server_host(server)
         registry = self.world.find_registry(host)
@@ -617,7 +619,8 @@ class Client:
             "ok": True,
             "token_id": principal.token_id,
         }
-        out.err(UNENCRYPTED_WARNING.format(path=f"{self.config_dir}/config.json"))
+        if store:  # credentials that were already stored are not written again
+            out.err(UNENCRYPTED_WARNING.format(path=f"{self.config_dir}/config.json"))
         out.line("Login Succeeded")
 
     def _replayed_login(self, registry, username: str) -> Principal | None:
@@ -630,6 +633,10 @@ class Client:
             return registry.accounts.principal_for(username, recorded.get("token_id"))
         except LabkitError:
             return None
+
+    def stored_credential(self, server: str | None) -> Credential | None:
+        """The credentials stored for ``server`` (Docker Hub by default), if any."""
+        return self.credentials.get(_login_key(_server_host(server)))
 
     def logout(self, server: str | None, out: Printer) -> None:
         host = _server_host(server)

@@ -94,7 +94,7 @@ def run_line(line: str, *, progress: bool = False, echo: bool = False) -> Result
     if echo:
         print(f"$ {display_line(line.strip())}", flush=True)
     prompt, user, server = _needs_prompt(command, stdin)
-    if prompt:
+    if prompt and not (user == "" and current_client().stored_credential(server)):
         _login_widget(current_client(), user, server)
         return None
     result = current_client().run(command, stdin, progress=progress)

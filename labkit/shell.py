@@ -340,6 +340,16 @@ def _login(client: Client, inv: Invocation, out: Printer, stdin: str | None, pro
         if not username:
             raise CommandFailed("the --password-stdin option requires --username to be set")
         password = (stdin or "").removesuffix("\n").removesuffix("\r")
+    if not username and not password:
+        stored = client.stored_credential(server)
+        if stored is not None:
+            out.err(
+                f"Authenticating with existing credentials... [Username: {stored.username}]\n\n"
+                "i Info → To login with a different account, run 'docker logout' followed by "
+                "'docker login'\n\n\n"
+            )
+            client.login(server, stored.username, stored.secret, out, store=False)
+            return
     if not username or not password:
         if client._replaying is not None and username:
             password = "********"
