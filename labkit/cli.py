@@ -76,33 +76,11 @@ def _run_ref(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
                 if not first:
                     print(file=out)
                 first = False
-                print(format_explanation(explanation), file=out)
+                print(str(explanation), file=out)
             else:
                 print(f"{explanation.text}: {explanation.error}", file=err)
                 print(f"  hint: {explanation.hint}", file=err)
     return 0 if all(e.ok for e in explanations) else 1
-
-
-def format_explanation(explanation) -> str:
-    """A small aligned table: one row per part, then the familiar and full forms."""
-    rows = [(explanation.text, "", "", "")]
-    for part in explanation.parts:
-        value = part.value if part.value is not None else "-"
-        source = "typed" if part.typed else "default" if part.value is not None else "-"
-        rows.append((f"  {part.part}", value, source, part.why))
-    rows.append(("  familiar", explanation.familiar, "", "how docker shows it"))
-    rows.append(("  full", explanation.fully_qualified, "", "what docker pulls or pushes"))
-    rows.append(("  endpoint", explanation.endpoint, "", "the host a client contacts"))
-    widths = [max(len(row[i]) for row in rows[1:]) for i in range(3)]
-    lines = [rows[0][0]]
-    for label, value, source, why in rows[1:]:
-        cells = [label.ljust(widths[0]), value.ljust(widths[1]), source.ljust(widths[2]), why]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 # --- labkit run ----------------------------------------------------------------------------
@@ -155,3 +133,7 @@ def _run_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return 2
     out.write(run_script(world.client(), script))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -913,6 +913,26 @@ class Explanation:
                 return part
         raise KeyError(name)
 
+    def __str__(self) -> str:
+        """A small aligned table: one row per part, then the familiar and full forms; or
+        Docker's error and the hint."""
+        if not self.ok:
+            return f"{self.text}: {self.error}\n  hint: {self.hint}"
+        rows = []
+        for part in self.parts:
+            value = part.value if part.value is not None else "-"
+            source = "typed" if part.typed else "default" if part.value is not None else "-"
+            rows.append((f"  {part.part}", value, source, part.why))
+        rows.append(("  familiar", self.familiar, "", "how docker shows it"))
+        rows.append(("  full", self.fully_qualified, "", "what docker pulls or pushes"))
+        rows.append(("  endpoint", self.endpoint, "", "the host a client contacts"))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = [self.text]
+        for label, value, source, why in rows:
+            cells = [label.ljust(widths[0]), value.ljust(widths[1]), source.ljust(widths[2]), why]
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
     def to_dict(self) -> dict:
         """A JSON-able dict (no Reference object)."""
         return {
