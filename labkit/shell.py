@@ -70,10 +70,11 @@ def _pull(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) 
     all_tags = bool(inv.flags.get("all-tags"))
     if all_tags and (ref.tag or ref.digest):
         raise CommandFailed("tag can't be used with --all-tags/-a")
-    if not all_tags and not ref.tag and not ref.digest:
-        out.line("Using default tag: latest")
-        ref = ref.with_default_tag()
     quiet = bool(inv.flags.get("quiet"))
+    if not all_tags and not ref.tag and not ref.digest:
+        if not quiet:
+            out.line("Using default tag: latest")
+        ref = ref.with_default_tag()
     stream = Printer() if quiet else out
     try:
         client.pull(ref, stream, all_tags=all_tags, progress=progress)
@@ -90,10 +91,11 @@ def _push(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) 
         raise CommandFailed("tag can't be used with --all-tags/-a")
     if ref.digest:
         raise CommandFailed("cannot push a digest reference")
-    if not all_tags and not ref.tag:
-        out.line("Using default tag: latest")
-        ref = ref.with_default_tag()
     quiet = bool(inv.flags.get("quiet"))
+    if not all_tags and not ref.tag:
+        if not quiet:
+            out.line("Using default tag: latest")
+        ref = ref.with_default_tag()
     stream = Printer() if quiet else out
     try:
         client.push(ref, stream, all_tags=all_tags, progress=progress)
