@@ -369,7 +369,7 @@ class Client:
             if first:
                 raise daemon_error(message) from None
             raise CommandFailed(message) from None
-        label = str(ref) if ref.digest else ref.tag
+        label = ref.digest or ref.tag  # moby's tagOrDigest: "sha256:..." or the tag
         out.line(f"{label}: Pulling from {ref.path}")
         image_id = sha256_digest(config)
         layers_downloaded = False
