@@ -538,11 +538,7 @@ class Client:
         by_id = _looks_like_id(text, image.id)
         if by_id:
             refs = self.refs_of(image.id)
-            names = {
-                r.split("@")[0].rpartition(":")[0] if "@" not in r else r.split("@")[0]
-                for r in refs
-            }
-            if len(names) > 1 and not force:
+            if refs and not _is_single_reference(refs) and not force:
                 raise daemon_error(
                     f"conflict: unable to delete {short_id(image.id)} (must be forced) - "
                     "image is referenced in multiple repositories"
@@ -779,6 +775,18 @@ def _no_such(text: str) -> str:
         return parse_reference(text).with_default_tag().familiar
     except InvalidReference:
         return text
+
+
+def _is_single_reference(refs: list[str]) -> bool:
+    """moby's isSingleReference: one repository and at most one tag (digests of it allowed)."""
+    if len(refs) <= 1:
+        return len(refs) == 1
+    tags = [r for r in refs if "@" not in r]
+    digest_names = {r.partition("@")[0] for r in refs if "@" in r}
+    if len(tags) > 1:
+        return False
+    single = tags[0].rpartition(":")[0] if tags else refs[0].partition("@")[0]
+    return digest_names == {single}
 
 
 def _looks_like_id(text: str, image_id: str) -> bool:
