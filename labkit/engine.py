@@ -410,7 +410,10 @@ class Client:
                 self._remember_source(layer.diff_id, registry.host, ref.path)
         out.line(f"Digest: {stored.digest}")
         name = f"{ref.domain}/{ref.path}"
-        self.digests[f"{name}@{stored.digest}"] = image_id
+        digest_key = f"{name}@{stored.digest}"
+        if ref.digest and self.digests.get(digest_key) != image_id:
+            layers_downloaded = True  # moby: a new digest reference counts as an update
+        self.digests[digest_key] = image_id
         if ref.tag and not ref.digest:
             key = f"{name}:{ref.tag}"
             if self.tags.get(key) != image_id:
