@@ -154,23 +154,43 @@ def _image_rows(client: Client, inv: Invocation) -> list[dict[str, str]]:
             "created": created,
             "size": human_size(image.size),
         }
-        entries: list[tuple[str, str, str]] = []
-        for tag_ref in tags:
-            name, _, tag = tag_ref.rpartition(":")
-            digest = next((d.split("@")[1] for d in digests if d.split("@")[0] == name), "<none>")
-            entries.append((name, tag, digest))
-        if not tags:
-            for digest_ref in digests:
-                name, _, digest = digest_ref.partition("@")
-                entries.append((name, "<none>", digest))
-        if not entries:
-            entries.append(("<none>", "<none>", "<none>"))
+        entries = _image_entries(tags, digests, show_digests=bool(inv.flags.get("digests")))
         for name, tag, digest in entries:
             if wanted and (name != wanted[0] or (wanted[1] and tag != wanted[1])):
                 continue
             familiar = _familiar_name(name)
             rows.append({**base, "repository": familiar, "tag": tag, "digest": digest})
     return rows
+
+
+def _image_entries(
+    tags: list[str], digests: list[str], *, show_digests: bool
+) -> list[tuple[str, str, str]]:
+    """(repository, tag, digest) rows of one image, as docker/cli's imageFormatTaggedAndDigest
+    makes them: a row per tag (per tag and digest with --digests), then the repositories that
+    only have digests (one ``<none>`` row each, or one per digest with --digests)."""
+    if not tags and not digests:
+        return [("<none>", "<none>", "<none>")]
+    repo_tags: dict[str, list[str]] = {}
+    for tag_ref in tags:
+        name, _, tag = tag_ref.rpartition(":")
+        repo_tags.setdefault(name, []).append(tag)
+    repo_digests: dict[str, list[str]] = {}
+    for digest_ref in digests:
+        name, _, digest = digest_ref.partition("@")
+        repo_digests.setdefault(name, []).append(digest)
+    entries: list[tuple[str, str, str]] = []
+    for name, tag_list in repo_tags.items():
+        shown = repo_digests.pop(name, []) if show_digests else []
+        repo_digests.pop(name, None)
+        for tag in tag_list:
+            entries += [(name, tag, d) for d in shown] or [(name, tag, "<none>")]
+    for name, digest_list in repo_digests.items():
+        if show_digests:
+            entries += [(name, "<none>", d) for d in digest_list]
+        else:
+            entries.append((name, "<none>", ""))
+    return entries
 
 
 def _familiar_name(name: str) -> str:
