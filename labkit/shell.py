@@ -215,11 +215,8 @@ def _images(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
         return row["id"] if no_trunc else short_id(row["id"])
 
     if inv.flags.get("quiet"):
-        seen: list[str] = []
-        for row in rows:
-            if image_id(row) not in seen:
-                seen.append(image_id(row))
-        out.out("".join(f"{i}\n" for i in seen))
+        # docker/cli prints {{.ID}} for every row: an image with two tags is listed twice.
+        out.out("".join(f"{image_id(row)}\n" for row in rows))
         return
     digests = bool(inv.flags.get("digests"))
     header = ["REPOSITORY", "TAG", *(["DIGEST"] if digests else []), "IMAGE ID", "CREATED", "SIZE"]
