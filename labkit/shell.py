@@ -321,6 +321,7 @@ def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
     now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
     history = image.config_json.get("history", [])
     layers = iter(reversed(image.layers))
+    no_trunc = bool(inv.flags.get("no-trunc"))
     rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
     for index, entry in enumerate(reversed(history)):
         empty = entry.get("empty_layer", False)
@@ -331,7 +332,7 @@ def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
             created_by = created_by[:44] + "…"
         rows.append(
             [
-                short_id(image.id) if index == 0 else "<missing>",
+                (image.id if no_trunc else short_id(image.id)) if index == 0 else "<missing>",
                 human_duration((now - created).total_seconds()) + " ago",
                 created_by,
                 human_size(size),
@@ -339,7 +340,8 @@ def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
             ]
         )
     if inv.flags.get("quiet"):
-        out.line(short_id(image.id))
+        # docker/cli prints {{.ID}} for every history entry, "<missing>" ones included.
+        out.out("".join(f"{row[0]}\n" for row in rows[1:]))
         return
     out.out(tabulate(rows))
 
