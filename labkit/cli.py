@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_ref(subcommands)
     _add_run(subcommands)
+    _add_lint(subcommands)
     return parser
 
 
@@ -133,6 +134,45 @@ def _run_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return 2
     out.write(run_script(world.client(), script))
     return 0
+
+
+# --- labkit lint -------------------------------------------------------------------------------
+
+
+def _add_lint(subcommands: argparse._SubParsersAction) -> None:
+    lint = subcommands.add_parser(
+        "lint",
+        help="check lab definitions",
+        description=(
+            "Check that every exercise of each lab generates for a few students, parses its "
+            "own key, scores full marks with it, and reaches each mistake code it declares. "
+            "Exit status 1 when a problem is found."
+        ),
+    )
+    lint.add_argument("labs", nargs="+", metavar="LAB", help="a lab id, e.g. demo")
+    lint.add_argument("--labs-dir", metavar="DIR", help="also read labs from DIR (as LABKIT_LABS)")
+    lint.set_defaults(handler=_run_lint)
+
+
+def _run_lint(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from labkit.errors import LabkitError
+    from labkit.exercises import lint_lab
+    from labkit.labs import get_lab
+
+    out = out or sys.stdout
+    status = 0
+    for lab_id in args.labs:
+        try:
+            problems = lint_lab(get_lab(lab_id, args.labs_dir))
+        except LabkitError as error:
+            problems = [str(error)]
+        for problem in problems:
+            print(f"{lab_id}: {problem}", file=out)
+        if problems:
+            status = 1
+        else:
+            print(f"{lab_id}: ok", file=out)
+    return status
 
 
 if __name__ == "__main__":

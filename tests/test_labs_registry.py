@@ -79,3 +79,13 @@ def test_fingerprint_is_short_and_depends_on_the_lab_version():
     assert re.fullmatch(r"[0-9a-f]{12}", fingerprint)
     bumped = Lab(**{**lab.__dict__, "version": "2"})
     assert bumped.fingerprint("alice") != fingerprint
+
+
+def test_labkit_lint_command(capsys, monkeypatch):
+    from labkit.cli import main
+
+    monkeypatch.delenv("LABKIT_LABS", raising=False)
+    assert main(["lint", "demo"]) == 0
+    assert capsys.readouterr().out == "demo: ok\n"
+    assert main(["lint", "nope"]) == 1
+    assert "no lab 'nope'" in capsys.readouterr().out
