@@ -176,6 +176,8 @@ class World:
         self._layer_owner: dict[str, str] = {}  # layer label -> catalog image key
         self._catalog_users: set[tuple[str, str]] = set()  # nobody knows their passwords
         self.replaying = False
+        # Called with every recorded event (the lab session saves the record from here).
+        self.listeners: list[Callable[[Event], None]] = []
 
     # -- construction --------------------------------------------------------------------
 
@@ -352,6 +354,8 @@ class World:
             outcome=dict(outcome or {}),
         )
         self._events.append(event)
+        for listener in list(self.listeners):
+            listener(event)
         return event
 
     @property
@@ -402,12 +406,14 @@ class World:
             self.add_user(args["user"], "", registry=args.get("registry", "docker.io"))
             return
         registry = args.pop("registry", "docker.io")
-        hub = self.hub(event.actor, registry)
-        method = getattr(hub, event.action, None)
-        if method is None or event.action.startswith("_") or event.action not in HUB_ACTIONS:
+        if event.action not in HUB_ACTIONS:
             raise LabkitError(f"malformed event: unknown Hub action {event.action!r}")
         try:
-            method(**args)
+            hub = self.hub(event.actor, registry)
+        except LabkitError:
+            return  # no such account here: a log from another world; the action cannot happen
+        try:
+            getattr(hub, event.action)(**args)
         except (LabkitError, TypeError):
             pass  # a refused action is replayed as refused: it is already in the log
 
@@ -718,7 +724,11 @@ class Hub:
 
     def create_token(self, scope: str = "read", description: str = "") -> str:
         """Create a personal access token and return its secret (shown once, never logged)."""
-        token_scope = TokenScope(scope)
+        try:
+            token_scope = TokenScope(scope)
+        except ValueError:
+            choices = ", ".join(repr(s.value) for s in TokenScope)
+            raise LabkitError(f"unknown token scope {scope!r}: use one of {choices}") from None
         _, secret = self._act(
             "create_token",
             {"scope": token_scope.value, "description": description},

@@ -565,5 +565,8 @@ def test_replay_with_a_variant_sets_up_the_world_first() -> None:
     world.hub("varuser").create_repository("thing", private=True)
     replayed = World.replay(world.events, variant)
     assert replayed.snapshot() == world.snapshot()
-    with pytest.raises(LabkitError):
-        World.replay(world.events)  # without the variant, varuser does not exist
+    # Without the variant varuser does not exist: the action cannot happen, so the replayed
+    # world has neither the repository nor the event (a grader sees the logs differ).
+    bare = World.replay(world.events)
+    assert "varuser/thing" not in bare.registry().repository_paths()
+    assert len(bare.events) == len(world.events) - 1
