@@ -1,0 +1,412 @@
+"""``labkit.start(lab_id)``: the lab session a notebook works with (the Jupyter layer).
+
+See ``docs/session-api.md``. The session resolves the student, builds their world (the lab's
+setup, then the saved events replayed), loads the ``%docker`` magic bound to ``lab.client``,
+shows a header with "variant for: ID" and a progress bar, and keeps the record in
+``labkit-answers/<lab>.json`` beside the notebook: saved after every answer and every world
+event. Works without an IPython shell (plain Python, tests); in grading mode
+(``LABKIT_GRADING``) nothing prompts or blocks.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labkit.errors import LabkitError
+from labkit.exercises import Feedback, Kind, Variant, check_answer, plain_value
+from labkit.records import CorruptRecord, Record, RecordStore, record_bundle, resolve_student
+
+if TYPE_CHECKING:
+    from labkit.engine import Client, Result
+    from labkit.labs import Lab
+    from labkit.widgets.exercise import ExerciseView
+    from labkit.widgets.progress import ProgressView
+    from labkit.world import Event, Hub, World
+
+__all__ = ["LabSession", "start"]
+
+
+def _shell() -> Any:
+    """The running IPython shell, or None (plain Python)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    return get_ipython()
+
+
+def display(*objects: Any, raw: bool = False) -> None:
+    """IPython's display in a kernel; in plain Python, print the text form (never widgets)."""
+    if _shell() is not None:
+        from IPython.display import display as ipython_display
+
+        ipython_display(*objects, raw=raw)
+        return
+    for obj in objects:
+        if raw and isinstance(obj, Mapping):
+            print(obj.get("text/plain", ""))
+        elif isinstance(obj, str):
+            print(obj)
+
+
+def start(lab_id: str, student: str | None = None, *, folder: str | os.PathLike[str] | None = None):
+    """Start (or resume) a lab: returns the :class:`LabSession` (see docs/session-api.md)."""
+    from labkit.labs import get_lab
+
+    session = LabSession(get_lab(lab_id), student, folder=folder)
+    session.load_magic()
+    display(session.header())
+    return session
+
+
+class LabSession:
+    """One student's lab in a kernel: world, client, Hub, exercises, record and widgets."""
+
+    def __init__(
+        self,
+        definition: Lab,
+        student: str | None = None,
+        *,
+        folder: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.definition = definition
+        self.id = definition.id
+        self.title = definition.title
+        self.student, self.student_source = resolve_student(student)
+        self.grading = bool(os.environ.get("LABKIT_GRADING"))
+        self.folder = Path(folder) if folder is not None else Path.cwd()
+        self.store = RecordStore(self.folder)
+        self.problems: list[str] = []
+        self.params: dict[str, Any] = definition.params_for(self.student)
+        self._variants: dict[str, Variant] = {}
+        self._feedback: dict[str, Feedback] = {}
+        self._views: dict[str, ExerciseView] = {}
+        self._progress: list[ProgressView] = []
+        self._header: Any = None
+        self._saving = False
+        self.record = self._load_record()
+        self._start_world(list(self.record.events))
+        self._restore_feedback()
+
+    # -- start-up --------------------------------------------------------------------------
+
+    def _fresh_record(self) -> Record:
+        from labkit import __version__
+
+        return Record(
+            lab=self.id,
+            student=self.student,
+            fingerprint=self.definition.fingerprint(self.student),
+            labkit_version=__version__,
+        )
+
+    def _load_record(self) -> Record:
+        fresh = self._fresh_record()
+        try:
+            stored = self.store.load(self.id)
+        except CorruptRecord as error:
+            self.problems.append(str(error))
+            return fresh
+        if stored is None:
+            return fresh
+        if stored.student != self.student:
+            self.problems.append(
+                f"{self.store.path(self.id)} holds the record of {stored.student!r}, not of "
+                f"{self.student!r}: it was not restored (it is merged when you answer)"
+            )
+            return fresh
+        if stored.fingerprint != fresh.fingerprint:
+            self.problems.append(
+                f"the saved record was made for variant {stored.fingerprint}; this is variant "
+                f"{fresh.fingerprint} (the lab changed): answers are restored, check them again"
+            )
+        from dataclasses import replace
+
+        return replace(stored, fingerprint=fresh.fingerprint, labkit_version=fresh.labkit_version)
+
+    def _start_world(self, events: list[Mapping[str, Any]]) -> None:
+        from labkit.world import Clock
+
+        self.world: World = self.definition.new_world(self.student)
+        self._setup_events = len(self.world.events)
+        if events:
+            try:
+                self.world.apply(events)
+            except LabkitError as error:
+                self.problems.append(f"the saved world could not be fully restored: {error}")
+            self.world.clock = Clock()  # replay pins the clock to the events' times
+        self.client: Client = self.world.client("student")
+        self.world.listeners.append(self._on_event)
+
+    def _restore_feedback(self) -> None:
+        """Re-check restored answers (public checks, no try used) for the widgets and progress."""
+        for exercise_id, entry in self.record.answers.items():
+            try:
+                exercise = self.definition.exercise(exercise_id)
+            except LabkitError:
+                continue
+            if entry.tries == 0:
+                continue
+            self._feedback[exercise_id] = check_answer(
+                exercise,
+                self.variant(exercise_id),
+                entry.raw,
+                self.world,
+                tries_used=max(entry.tries - 1, 0),
+            )
+
+    # -- the public members ------------------------------------------------------------------
+
+    @property
+    def hub(self) -> Hub:
+        """Hub actions (Docker Hub's web UI) as the student's account."""
+        user = self.params.get("docker_id")
+        if not user:
+            raise LabkitError(f"lab {self.id} gives the student no Docker Hub account")
+        return self.world.hub(user)
+
+    def variant(self, exercise_id: str) -> Variant:
+        """That exercise's variant for this student (params and answer)."""
+        if exercise_id not in self._variants:
+            self._variants[exercise_id] = self.definition.variant(exercise_id, self.student)
+        return self._variants[exercise_id]
+
+    def show(self, exercise_id: str) -> ExerciseView:
+        """Display the exercise's widget (returns nothing visible: the view is displayed)."""
+        view = self.view(exercise_id)
+        display(view.widget)
+        return None  # type: ignore[return-value]
+
+    def view(self, exercise_id: str) -> ExerciseView:
+        """The exercise's widget object (built once per session; tests drive it)."""
+        if exercise_id not in self._views:
+            from labkit.widgets.exercise import ExerciseView
+
+            exercise = self.definition.exercise(exercise_id)
+            entry = self.record.answers.get(exercise_id)
+            view = ExerciseView(
+                exercise,
+                self.variant(exercise_id),
+                lambda raw, i=exercise_id: self.submit(i, raw),
+                tries_used=entry.tries if entry else 0,
+            )
+            if exercise.kind is Kind.TASK:
+                view.submit = lambda raw, i=exercise_id: self.check(i)
+            if entry is not None:
+                view.restore(entry.raw, entry.tries, self._feedback.get(exercise_id))
+            self._views[exercise_id] = view
+        return self._views[exercise_id]
+
+    def submit(self, exercise_id: str, raw: Any) -> Feedback:
+        """Answer an exercise exactly as its Check button does: parse, check, count the try,
+        unlock hints, record and save; returns the Feedback."""
+        exercise = self.definition.exercise(exercise_id)
+        entry = self.record.answers.get(exercise_id)
+        tries = entry.tries if entry else 0
+        feedback = check_answer(
+            exercise, self.variant(exercise_id), raw, self.world, tries_used=tries
+        )
+        if feedback.status != "no-tries-left":
+            self.record = self.record.with_answer(
+                exercise_id, _storable(raw), counted=feedback.counted
+            )
+            self._feedback[exercise_id] = feedback
+            self.save()
+        if exercise_id in self._views:
+            self._views[exercise_id].show(feedback)
+        self._update_progress()
+        return feedback
+
+    def answer(self, exercise_id: str, value: Any) -> Feedback:
+        """For code exercises: check ``value``, record it and display the feedback."""
+        feedback = self.submit(exercise_id, value)
+        if _shell() is not None:
+            import ipywidgets as widgets
+
+            from labkit.widgets.exercise import feedback_html
+
+            display(widgets.HTML(feedback_html(feedback)))
+        return feedback
+
+    def check(self, exercise_id: str) -> Feedback:
+        """For task exercises: check the world's state now (what the task's Check does)."""
+        return self.submit(exercise_id, None)
+
+    def explorer(self, text: str = ""):
+        """The reference explorer widget (type a name, see its parts)."""
+        from labkit.widgets.explorer import ExplorerView
+
+        return ExplorerView(text)
+
+    def push_view(self, result: Result):
+        """Layers with their final status, the digest and the size of a push Result."""
+        from labkit.widgets.push import PushView
+
+        return PushView(result)
+
+    def browser(self):
+        """The registry browser over ``world.snapshot()``."""
+        from labkit.widgets.browser import RegistryBrowser
+
+        return RegistryBrowser(self.world)
+
+    def permissions(self, org: str, registry: str = "registry.acme.com"):
+        """The permission matrix of ``org`` on ``registry`` (changes call Hub actions)."""
+        from labkit.widgets.permissions import PermissionMatrix
+
+        user = self.params.get("docker_id") or ""
+        return PermissionMatrix(self.world, org, registry=registry, user=user)
+
+    def scan(self, reference: str):
+        """The scan view of ``world.scan(reference)``, clearly marked simulated."""
+        from labkit.widgets.scan import ScanView
+
+        return ScanView(self.world, reference)
+
+    def progress(self) -> ProgressView:
+        """The lab's progress bar widget."""
+        from labkit.widgets.progress import ProgressView
+
+        view = ProgressView(len(self.definition.exercises))
+        self._progress.append(view)
+        self._update_progress()
+        return view
+
+    def counts(self) -> tuple[int, int]:
+        """(exercises answered correctly, format-only exercises recorded)."""
+        correct = sum(f.status == "correct" for f in self._feedback.values())
+        recorded = sum(f.status == "recorded" for f in self._feedback.values())
+        return correct, recorded
+
+    def _update_progress(self) -> None:
+        correct, recorded = self.counts()
+        for view in self._progress:
+            view.update(correct, recorded)
+
+    # -- the header ----------------------------------------------------------------------------
+
+    def header(self) -> Any:
+        """The header widget: title, "variant for: ID" and its source, problems, progress."""
+        import ipywidgets as widgets
+
+        from labkit.widgets.style import MUTED, badge, box
+
+        lines = [
+            f"<h3 style='margin: 4px 0'>{html.escape(self.title)}</h3>",
+            f"<div>variant for: <strong>{html.escape(self.student)}</strong> "
+            f"<span style='color: {MUTED}'>(from {html.escape(self.student_source)})</span></div>",
+        ]
+        if self.grading:
+            lines.append(f"<div style='color: {MUTED}'>grading mode</div>")
+        for problem in self.problems + self.store.problems:
+            lines.append(f"<div>{badge('refused', '')} {html.escape(problem)}</div>")
+        restored = len(self.record.answers)
+        if restored or self.record.events:
+            lines.append(
+                f"<div style='color: {MUTED}'>restored from {html.escape(self._record_path())}: "
+                f"{restored} answers, {len(self.record.events)} world events</div>"
+            )
+        self.header_html = widgets.HTML(box("".join(lines)))
+        self._header = widgets.VBox([self.header_html, self.progress().widget])
+        return self._header
+
+    def _record_path(self) -> str:
+        return str(self.store.path(self.id))
+
+    # -- records ------------------------------------------------------------------------------
+
+    def student_events(self) -> list[dict[str, Any]]:
+        """The world's events after the lab's setup, as a record keeps them."""
+        return [event.to_json() for event in self.world.events[self._setup_events :]]
+
+    def save(self) -> Record:
+        """Write the record (answers and the student's events), merged with the one on disk."""
+        if self._saving:
+            return self.record
+        self._saving = True
+        try:
+            self.record = self.store.save(self.record.with_events(self.student_events()))
+        finally:
+            self._saving = False
+        return self.record
+
+    def _on_event(self, event: Event) -> None:
+        try:
+            self.save()
+        except LabkitError as error:  # e.g. the lock timed out: keep working, say so
+            self.problems.append(f"the record could not be saved: {error}")
+
+    def submission_bundle(self) -> dict[str, Any]:
+        """The submission cell's MIME bundle (the record, saved first)."""
+        return record_bundle(self.save())
+
+    def submission(self) -> None:
+        """Display the whole record (``application/vnd.labkit.record+json`` plus a summary)
+        and tell the student to save the notebook and what to hand in."""
+        display(self.submission_bundle(), raw=True)
+        path = self._record_path()
+        advice = (
+            "Now save the notebook (Ctrl+S, or File > Save Notebook): the record above travels "
+            "inside it. Hand in the saved .ipynb file (and, if your course asks for it, the "
+            f"folder labkit-answers/ with {Path(path).name})."
+        )
+        if _shell() is not None:
+            from IPython.display import Markdown
+
+            display(Markdown(f"**{advice}**"))
+        else:
+            print(advice)
+
+    def reset(self, confirm: bool = False) -> None:
+        """Start the lab over (new world, answers cleared) with ``confirm=True``; the reset is
+        recorded. Without it, only explains how to confirm."""
+        if not confirm:
+            message = (
+                "This would erase your answers and your simulated world for lab "
+                f"{self.id}. To start over, run: lab.reset(confirm=True)"
+            )
+            print(message)
+            return
+        self.world.listeners.remove(self._on_event)
+        self.record = self.record.reset()
+        self._feedback.clear()
+        self._start_world([])
+        self.save()
+        for exercise_id, view in list(self._views.items()):
+            view.fill(None)
+            view.state = type(view.state)()
+            view.feedback.value = ""
+            view.hints.value = ""
+            view._update_hint_button()
+            del exercise_id
+        self._update_progress()
+        from labkit.magic import use_client
+
+        use_client(self.client)
+        print(f"Lab {self.id} starts over: a new world, no answers. The reset is recorded.")
+
+    # -- the magic ----------------------------------------------------------------------------
+
+    def load_magic(self) -> None:
+        """Bind ``%docker`` to this lab's client, and register it when a shell is running."""
+        from labkit.magic import load_ipython_extension, use_client
+
+        use_client(self.client)
+        shell = _shell()
+        if shell is not None:
+            load_ipython_extension(shell)
+
+    def __repr__(self) -> str:
+        return f"<labkit lab {self.id!r}: variant for {self.student}>"
+
+
+def _storable(raw: Any) -> Any:
+    """The raw answer as the record keeps it (plain JSON; anything else is kept as text)."""
+    try:
+        return plain_value(raw)
+    except LabkitError:
+        return repr(raw)

@@ -1,0 +1,211 @@
+"""One widget per exercise kind: prompt, input, Check, Hint and a feedback area.
+
+All state lives in :class:`ExerciseView` (plain Python): tests set ``view.input.value`` (or
+``view.inputs[part].value``), call ``view.check_button.click()`` and read ``view.state`` and
+``view.feedback.value``. Nothing is printed from callbacks.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as widgets
+
+from labkit.exercises import PART_NAMES, Exercise, Feedback, Kind, Variant
+from labkit.widgets.style import MUTED, badge, box, inline_markdown, markdown_to_html
+
+__all__ = ["ExerciseState", "ExerciseView", "feedback_html"]
+
+Submit = Callable[[Any], Feedback]
+
+
+@dataclass
+class ExerciseState:
+    """What the view shows: tries used, the last feedback, the hints unlocked, the answer."""
+
+    tries_used: int = 0
+    feedback: Feedback | None = None
+    hints: tuple[str, ...] = ()
+    hints_shown: bool = False
+    answer: Any = None
+    restored: bool = False
+    history: list[str] = field(default_factory=list)  # statuses, oldest first
+
+
+def feedback_html(feedback: Feedback, *, restored: bool = False) -> str:
+    """The feedback area's HTML: icon and word, the message (mistakes named), tries."""
+    lines = feedback.message.split("\n")
+    head, rest = lines[0], "\n".join(lines[1:]).strip()
+    extra = "(restored from your record)" if restored else ""
+    inner = f"{badge(feedback.status, extra)} {inline_markdown(head)}"
+    if rest:
+        inner += markdown_to_html(rest)
+    tries = f"Tries used: {feedback.tries_used}"
+    if feedback.tries_left is not None:
+        tries += f" · tries left: {feedback.tries_left}"
+    if feedback.status == "format-error":
+        tries += " · a format error uses no try"
+    inner += f"<div style='color: {MUTED}; font-size: 90%'>{html.escape(tries)}</div>"
+    return box(inner, feedback.status)
+
+
+class ExerciseView:
+    """The widget of one exercise; ``submit(raw) -> Feedback`` checks and records."""
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        variant: Variant,
+        submit: Submit,
+        *,
+        tries_used: int = 0,
+    ) -> None:
+        self.exercise = exercise
+        self.variant = variant
+        self.submit = submit
+        self.kind = exercise.kind
+        self.state = ExerciseState(tries_used=tries_used)
+        self.state.hints = exercise.hints_unlocked(tries_used)
+        self.title = widgets.HTML(f"<h4 style='margin: 4px 0'>{html.escape(exercise.title)}</h4>")
+        self.prompt = widgets.HTML(markdown_to_html(exercise.render_prompt(variant)))
+        self.inputs: dict[str, widgets.Widget] = {}
+        self.input: widgets.Widget | None = self._build_input()
+        self.check_button: widgets.Button | None = None
+        if self.kind is not Kind.CODE:
+            self.check_button = widgets.Button(
+                description="Check", button_style="primary", icon="check", tooltip="Check"
+            )
+            self.check_button.on_click(lambda _: self.check())
+        self.hint_button = widgets.Button(description="Hint", icon="lightbulb-o")
+        self.hint_button.on_click(lambda _: self.toggle_hints())
+        self.hints = widgets.HTML("")
+        self.feedback = widgets.HTML("")
+        if self.kind is Kind.CODE:
+            call = f"lab.answer({exercise.id!r}, value)"
+            self.feedback.value = box(
+                f"Pass your value with <code>{html.escape(call)}</code> in a code cell."
+            )
+        self._update_hint_button()
+        buttons = [b for b in (self.check_button, self.hint_button) if b is not None]
+        children: list[widgets.Widget] = [self.title, self.prompt]
+        if self.input is not None:
+            children.append(self.input)
+        children += [widgets.HBox(buttons), self.feedback, self.hints]
+        self.widget = widgets.VBox(children, layout=widgets.Layout(margin="6px 0"))
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_input(self) -> widgets.Widget | None:
+        choices = list(self.variant.params.get("choices", ()))
+        wide = widgets.Layout(width="100%", max_width="48em")
+        if self.kind is Kind.SHORT_ANSWER:
+            return widgets.Text(placeholder="your answer", layout=wide)
+        if self.kind is Kind.MULTIPLE_CHOICE or (self.kind is Kind.PREDICT_OUTPUT and choices):
+            return widgets.RadioButtons(options=choices, value=None, layout=wide)
+        if self.kind is Kind.NAME_THE_PARTS:
+            for name in PART_NAMES:
+                self.inputs[name] = widgets.Text(
+                    description=name, placeholder=name, layout=widgets.Layout(width="24em")
+                )
+            return widgets.VBox(list(self.inputs.values()))
+        if self.kind is Kind.PREDICT_OUTPUT:
+            return widgets.Textarea(
+                placeholder="the lines the command prints",
+                layout=widgets.Layout(width="100%", max_width="60em", height="6em"),
+            )
+        return None  # tasks and code: the work happens in other cells
+
+    # -- the answer -----------------------------------------------------------------------
+
+    def raw(self) -> Any:
+        """What the student entered, as the exercise's parser expects it."""
+        if self.kind is Kind.NAME_THE_PARTS:
+            return {name: box.value for name, box in self.inputs.items()}
+        if self.input is None:
+            return None
+        return self.input.value
+
+    def fill(self, raw: Any) -> None:
+        """Put a recorded answer back into the inputs."""
+        if self.kind is Kind.NAME_THE_PARTS and isinstance(raw, dict):
+            for name, field_ in self.inputs.items():
+                value = raw.get(name)
+                field_.value = value if isinstance(value, str) else ""
+        elif isinstance(self.input, widgets.RadioButtons):
+            options = list(self.input.options)
+            if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(options):
+                raw = options[raw]
+            self.input.value = raw if raw in options else None
+        elif isinstance(self.input, widgets.Text | widgets.Textarea) and isinstance(raw, str):
+            self.input.value = raw
+        self.state.answer = raw
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def check(self) -> Feedback:
+        """What the Check button does: submit the entered answer and show the feedback."""
+        return self.submit(self.raw())
+
+    def show(self, feedback: Feedback, *, restored: bool = False) -> None:
+        """Show ``feedback`` (the session calls this after every check of this exercise)."""
+        self.state.feedback = feedback
+        self.state.restored = restored
+        self.state.tries_used = feedback.tries_used
+        self.state.hints = feedback.hints
+        if not restored:
+            self.state.history.append(feedback.status)
+        self.feedback.value = feedback_html(feedback, restored=restored)
+        self._update_hint_button()
+        if self.state.hints_shown:
+            self._render_hints()
+
+    def restore(self, raw: Any, tries_used: int, feedback: Feedback | None) -> None:
+        """Refill from the record after a restart."""
+        self.fill(raw)
+        self.state.tries_used = tries_used
+        self.state.hints = self.exercise.hints_unlocked(tries_used)
+        if feedback is not None:
+            self.show(feedback, restored=True)
+        self._update_hint_button()
+
+    def toggle_hints(self) -> None:
+        """What the Hint button does: show (or hide) the hints unlocked so far."""
+        self.state.hints_shown = not self.state.hints_shown
+        self._render_hints()
+
+    def _render_hints(self) -> None:
+        if not self.state.hints_shown:
+            self.hints.value = ""
+            return
+        unlocked = self.state.hints
+        items = "".join(f"<li>{inline_markdown(h)}</li>" for h in unlocked)
+        upcoming = [
+            h.after_tries for h in self.exercise.hints if h.after_tries > self.state.tries_used
+        ]
+        note = ""
+        if upcoming:
+            n = min(upcoming)
+            note = (
+                f"<p style='color: {MUTED}'>Next hint after {n} tr{'y' if n == 1 else 'ies'}.</p>"
+            )
+        if not unlocked:
+            body = "<p>No hint yet: try first.</p>" if upcoming else "<p>No hints for this one.</p>"
+            self.hints.value = box("💡 " + body + note)
+            return
+        self.hints.value = box(f"💡 <strong>Hints</strong><ul>{items}</ul>{note}")
+
+    def _update_hint_button(self) -> None:
+        used = self.state.tries_used
+        count = len(self.state.hints)
+        self.hint_button.description = (
+            f"Hint ({count} unlocked, {used} tr{'y' if used == 1 else 'ies'})"
+        )
+        self.hint_button.tooltip = f"{used} tries used; {count} hints unlocked"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
