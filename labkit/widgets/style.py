@@ -101,9 +101,11 @@ def text_to_html(text: str) -> str:
     return f"<pre style='white-space: pre-wrap; margin: 0'>{html.escape(text)}</pre>"
 
 
-def badge(status: str, extra: str = "") -> str:
-    """An icon and a word for ``status`` (colour is only a second cue)."""
-    icon, words, colour = STATUS[status]
+def badge(status: str, extra: str = "", *, words: str | None = None) -> str:
+    """An icon and a word for ``status`` (colour is only a second cue); ``words`` replaces
+    the status's own word."""
+    icon, default, colour = STATUS[status]
+    words = default if words is None else words
     label = f"{icon} {words}" + (f" {extra}" if extra else "")
     return f"<strong style='color: {colour}'>{html.escape(label)}</strong>"
 
