@@ -25,10 +25,10 @@ test-fast: venv lint
 	@.ci/phase "tests (no browser)" $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 lint: venv
-	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check .'
+	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check labkit tests bench'
 
 format: venv
-	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+	$(BIN)/ruff format labkit tests bench && $(BIN)/ruff check --fix .
 
 venv: $(STAMP)
 
