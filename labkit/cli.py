@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ref(subcommands)
     _add_run(subcommands)
     _add_lint(subcommands)
+    _add_serve(subcommands)
     return parser
 
 
@@ -173,6 +174,65 @@ def _run_lint(args: argparse.Namespace, out: TextIO | None = None) -> int:
         else:
             print(f"{lab_id}: ok", file=out)
     return status
+
+
+# --- labkit serve ------------------------------------------------------------------------------
+
+
+def _add_serve(subcommands: argparse._SubParsersAction) -> None:
+    serve = subcommands.add_parser(
+        "serve",
+        help="serve a fresh world's registry over the OCI distribution HTTP API",
+        description=(
+            "Serve one registry of a fresh default world over HTTP, as the OCI distribution "
+            "API (with Docker's token authentication unless the registry is open), until "
+            "interrupted. Binds to 127.0.0.1 unless --host says otherwise."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default 5000; 0: any free)")
+    serve.add_argument(
+        "--registry", default="docker.io", help="which registry of the world (default docker.io)"
+    )
+    serve.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="create this account on the served registry first (repeatable)",
+    )
+    serve.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from labkit.errors import LabkitError
+    from labkit.server import serve
+    from labkit.world import World
+
+    world = World.default()
+    try:
+        registry = world.registry(args.registry)
+        for spec in args.user:
+            name, colon, password = spec.partition(":")
+            if not colon:
+                print(f"labkit serve: --user wants NAME:PASSWORD, got {spec!r}", file=sys.stderr)
+                return 2
+            world.add_user(name, password, registry=registry.host)
+    except LabkitError as error:
+        print(f"labkit serve: {error}", file=sys.stderr)
+        return 2
+
+    def ready(url: str) -> None:
+        print(f"labkit serve: {registry.host} at {url}/v2/ (Ctrl-C to stop)", flush=True)
+
+    try:
+        serve(world, registry.host, args.host, args.port, ready=ready)
+    except OSError as error:
+        print(f"labkit serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 if __name__ == "__main__":
