@@ -1,0 +1,269 @@
+"""Lab 01-tags: the definition lints clean, the solution scores full marks for two students
+(on the model and in the executed notebook), and typical wrong answers get their own mistake."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labkit.exercises import Kind, check_answer, grade_record, lint_lab
+from labkit.labs import get_lab
+from labkit.labs.tags import LAB
+from labkit.records import AnswerEntry, Record, now_iso, records_from_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "01-tags.ipynb"
+SOLUTION = ROOT / "tests" / "solutions" / "tags.py"
+STUDENTS = ("ada-lovelace", "s2024-0117")
+
+
+def _solution() -> Any:
+    spec = importlib.util.spec_from_file_location("solution_tags", SOLUTION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class StandIn:
+    """What the solution needs of a LabSession, without a kernel: answers are only kept."""
+
+    def __init__(self, student: str) -> None:
+        self.student = student
+        self.params = LAB.params_for(student)
+        self.world = LAB.new_world(student)
+        self.client = self.world.client("student")
+        self.answers: dict[str, Any] = {}
+
+    def variant(self, exercise_id: str):
+        return LAB.variant(exercise_id, self.student)
+
+    def submit(self, exercise_id: str, raw: Any) -> None:
+        self.answers[exercise_id] = raw
+
+    def check(self, exercise_id: str) -> None:
+        self.answers[exercise_id] = None
+
+    def record(self) -> Record:
+        return Record(
+            lab=LAB.id,
+            student=self.student,
+            fingerprint=LAB.fingerprint(self.student),
+            answers={k: AnswerEntry(v, now_iso(), tries=1) for k, v in self.answers.items()},
+            events=tuple(LAB.student_events(self.world, self.student)),
+        )
+
+
+def _solved(student: str) -> StandIn:
+    lab = StandIn(student)
+    _solution().solve_tags(lab)
+    return lab
+
+
+# -- model level --------------------------------------------------------------------------
+
+
+def test_lab_is_registered_and_lints_clean():
+    assert get_lab("01-tags") is LAB
+    assert lint_lab(LAB) == []
+    assert len(LAB.exercises) >= 6
+    assert len({e.kind for e in LAB.exercises}) >= 3
+    assert any(e.kind is Kind.TASK for e in LAB.exercises)
+
+
+def test_every_exercise_has_two_mistakes_and_a_hint():
+    for exercise in LAB.exercises:
+        assert len(exercise.mistakes) >= 2, exercise.id
+        assert exercise.hints, exercise.id
+
+
+def test_every_concept_of_the_lab_is_exercised():
+    exercised = {c for e in LAB.exercises for c in e.concepts}
+    assert set(LAB.concepts) <= exercised
+
+
+def test_variants_differ_between_students():
+    a, b = STUDENTS
+    assert LAB.fingerprint(a) != LAB.fingerprint(b)
+    differing = [
+        e.id for e in LAB.exercises if LAB.variant(e, a).params != LAB.variant(e, b).params
+    ]
+    assert len(differing) >= 4
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_solution_scores_full_marks(student):
+    result = grade_record(_solved(student).record().to_json(), student, LAB)
+    assert result.statuses == ()
+    assert {e.exercise_id: e.status for e in result.exercises} == {
+        e.id: "correct" for e in LAB.exercises
+    }
+    assert result.score == LAB.max_points
+
+
+def test_an_empty_record_scores_nothing():
+    student = STUDENTS[0]
+    record = Record(lab=LAB.id, student=student, fingerprint=LAB.fingerprint(student))
+    result = grade_record(record, student, LAB)
+    assert result.score == 0
+    assert {e.status for e in result.exercises} == {"unanswered"}
+
+
+def _grade_answer(student: str, exercise_id: str, raw: Any, commands: tuple[str, ...] = ()):
+    lab = StandIn(student)
+    for line in commands:
+        lab.client.run(line)
+    lab.answers[exercise_id] = raw
+    return grade_record(lab.record(), student, LAB).exercise(exercise_id)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_typical_wrong_answers_get_their_mistake(student):
+    params = {e.id: LAB.variant(e, student).params for e in LAB.exercises}
+    name = params["pull-default-tag"]["name"]
+    newest = params["pull-default-tag"]["newest"]
+    cases = [
+        ("unique-names", _choice(params, "unique-names", "different tags"), "tag-not-owner"),
+        ("unique-names", _choice(params, "unique-names", "nothing"), "name-not-unique"),
+        (
+            "pull-default-tag",
+            f"Using default tag: {newest}\n{newest}: Pulling from library/{name}",
+            "latest-is-newest",
+        ),
+        (
+            "pull-default-tag",
+            f"Using default tag: latest\nlatest: Pulling from {name}",
+            "missing-library",
+        ),
+        ("shared-id", _choice(params, "shared-id", "two different"), "tags-are-copies"),
+        ("shared-id", _choice(params, "shared-id", "a single row"), "one-row-per-image"),
+        (
+            "moved-tag",
+            _choice(params, "moved-tag", f"`{params['moved-tag']['a']}`"),
+            "tag-is-fixed",
+        ),
+        ("moved-tag", _choice(params, "moved-tag", "none"), "tag-refused"),
+        ("latest-not-newest", _choice(params, "latest-not-newest", "24.10"), "latest-is-newest"),
+        (
+            "latest-not-newest",
+            _choice(params, "latest-not-newest", "whichever"),
+            "latest-automatic",
+        ),
+    ]
+    for exercise_id, raw, code in cases:
+        graded = _grade_answer(student, exercise_id, raw)
+        assert graded.status != "correct" and code in graded.mistakes, (exercise_id, code, graded)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_typical_wrong_tasks_get_their_mistake(student):
+    explicit = LAB.variant("pull-explicit-tag", student).params
+    second = LAB.variant("tag-same-id", student).params
+    target_repo = second["target"].rsplit(":", 1)[0]
+    cases = [
+        ("pull-explicit-tag", (f"docker pull {explicit['name']}",), "missing-tag"),
+        (
+            "pull-explicit-tag",
+            (f"docker pull {explicit['name']}:{explicit['other']}",),
+            "wrong-tag",
+        ),
+        ("pull-explicit-tag", (), "not-done"),
+        (
+            "tag-same-id",
+            (f"docker pull {second['name']}", f"docker tag {second['name']} {second['target']}"),
+            "wrong-image",
+        ),
+        (
+            "tag-same-id",
+            (f"docker pull {second['source']}", f"docker tag {second['source']} {target_repo}"),
+            "missing-tag",
+        ),
+        ("tag-same-id", (f"docker pull {second['source']}",), "not-done"),
+    ]
+    for exercise_id, commands, code in cases:
+        graded = _grade_answer(student, exercise_id, None, commands)
+        assert graded.score == 0 and code in graded.mistakes, (exercise_id, code, graded)
+
+
+def test_a_tag_moved_away_fails_the_second_name_task():
+    student = STUDENTS[1]
+    p = LAB.variant("tag-same-id", student).params
+    lines = (
+        f"docker pull {p['source']}",
+        f"docker tag {p['source']} {p['target']}",
+        f"docker pull {p['name']}",
+        f"docker tag {p['name']} {p['target']}",
+    )
+    assert "wrong-image" in _grade_answer(student, "tag-same-id", None, lines).mistakes
+
+
+def test_feedback_names_the_mistake_and_hints_unlock():
+    student = STUDENTS[0]
+    exercise = LAB.exercise("latest-not-newest")
+    variant = LAB.variant(exercise, student)
+    wrong = _choice({exercise.id: variant.params}, exercise.id, "24.10")
+    first = check_answer(exercise, variant, wrong, tries_used=0)
+    assert first.status == "wrong" and "LTS" not in first.message
+    assert "long-term-support" in first.message
+    assert first.hints and first.tries_left == 2
+    assert check_answer(exercise, variant, "24.04", tries_used=1).status == "format-error"
+
+
+def _choice(params: dict[str, Any], exercise_id: str, start: str) -> str:
+    (choice,) = [c for c in params[exercise_id]["choices"] if c.startswith(start)]
+    return choice
+
+
+# -- notebook level ----------------------------------------------------------------------------
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("student", STUDENTS)
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
+    from testbook import testbook
+
+    before = _tree_digest(ROOT / "notebooks")
+    scratch = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", scratch)
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABKIT_STUDENT", student)
+    resources = {"metadata": {"path": str(scratch)}}
+    with testbook(scratch / NOTEBOOK, execute=True, timeout=60, resources=resources) as tb:
+        errors = [
+            (cell.get("id"), output)
+            for cell in tb.nb.cells
+            if cell.cell_type == "code"
+            for output in cell.outputs
+            if output.output_type == "error"
+            or (output.output_type == "stream" and output.name == "stderr")
+        ]
+        assert errors == []
+        tags = {t for cell in tb.nb.cells for t in cell.metadata.get("tags", ())}
+        assert {"setup", "submission"} <= tags
+        assert {f"exercise-{e.id}" for e in LAB.exercises} <= tags
+        tb.inject(SOLUTION.read_text(encoding="utf-8"), pop=True)
+        tb.inject("solve_tags(lab)", pop=True)
+        tb.execute_cell("submission")
+        notebook = json.loads(json.dumps(tb.nb))
+    records = [r for r in records_from_notebook(notebook) if r.lab == LAB.id]
+    assert len(records) == 1
+    assert records[0].student == student
+    result = grade_record(records[0], student, LAB)
+    assert result.statuses == ()
+    assert result.score == LAB.max_points
+    assert _tree_digest(ROOT / "notebooks") == before
