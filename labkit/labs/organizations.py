@@ -172,6 +172,36 @@ def _changed_teams(world: Any, params: Mapping[str, Any], repo: str, team: str) 
     ]
 
 
+def permission_matrix(world: Any, org: str, registry: str = REGISTRY) -> str:
+    """The organization's permission matrix as text: one row per team, one column per
+    repository, each cell the team's level (Hub's names) or ``-``; then members and roles."""
+    accounts = world.registry(registry).accounts
+    organization = accounts.orgs.get(org)
+    if organization is None:
+        return f"no organization {org!r} on {registry}"
+    repos = sorted({path for team in organization.teams.values() for path in team.grants})
+    repos += sorted(
+        path
+        for path in world.registry(registry).repository_paths()
+        if path.startswith(f"{org}/") and path not in repos
+    )
+    names = [path.partition("/")[2] for path in repos]
+    head = ["team", *names]
+    rows = [head]
+    for name, team in sorted(organization.teams.items()):
+        cells = [team.grants[p].label if p in team.grants else "-" for p in repos]
+        rows.append([f"{name} ({', '.join(sorted(team.members)) or 'nobody'})", *cells])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = [
+        "   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    roles = ", ".join(
+        f"{user} ({role.value})" for user, role in sorted(organization.members.items())
+    )
+    return "\n".join([f"{registry}/{org}", *lines, f"members: {roles}"])
+
+
 def _hub(world: Any, variant: Variant):
     return world.hub(variant.params["docker_id"], REGISTRY)
 
@@ -341,7 +371,8 @@ QA_PULL_ONLY = Exercise(
     id="qa-pull-not-push",
     title="Let QA pull but not push",
     prompt=(
-        "The QA team tests each release of `{repository}`. Using `lab.hub`, let team `qa` "
+        "The QA team tests each release of `{repository}`. With your Hub actions on "
+        "registry.acme.com (`acme`), let team `qa` "
         "**pull** from `{repository}` but **not push** to it. The repository stays private."
     ),
     kind=Kind.TASK,
@@ -349,9 +380,7 @@ QA_PULL_ONLY = Exercise(
     checker=_qa_check,
     points=2,
     hints=(
-        Hint(
-            1, "`lab.hub.grant(org, team, repository, level)`; levels are 'read', 'write', 'admin'."
-        ),
+        Hint(1, "`acme.grant(org, team, repository, level)`; levels are 'read', 'write', 'admin'."),
         Hint(2, "Which level lets a team pull and nothing more?"),
     ),
     hidden=(HiddenCheck("a QA member may pull and may not push", _qa_member_pulls),),
@@ -461,7 +490,7 @@ DEVELOPERS_PUSH = Exercise(
     checker=_dev_check,
     points=2,
     hints=(
-        Hint(1, "Look at the matrix first: `lab.permissions(org)` shows each team's level."),
+        Hint(1, "Look at the matrix first: the permission matrix shows each team's level."),
         Hint(2, "Pushing is the middle level. Admin would also let them delete the repository."),
     ),
     hidden=(HiddenCheck("other teams keep their access", _ops_keep_admin),),
@@ -558,8 +587,8 @@ INTERNS_SEE_NOTHING = Exercise(
     checker=_interns_check,
     points=2,
     hints=(
-        Hint(1, "Find the team's row in `lab.permissions(org)`: which level does it hold?"),
-        Hint(2, "Access given to a team is taken back from the team, with `lab.hub.revoke`."),
+        Hint(1, "Find the team's row in the permission matrix: which level does it hold?"),
+        Hint(2, "Access given to a team is taken back from the team, with `acme.revoke`."),
     ),
     hidden=(
         HiddenCheck("the intern cannot pull", _intern_cannot_pull),
@@ -727,7 +756,7 @@ WHO_CAN = Exercise(
     title="Read the permission matrix of another organization",
     prompt=(
         "On `registry.acme.com`, the organization `engineering` belongs to someone else. Look "
-        "at its teams with `lab.permissions('engineering')` and pass, with "
+        "at its permission matrix and pass, with "
         "`lab.answer('who-can', [...])`, the names of the teams whose members may "
         "**{action}** `{repository}`."
     ),
@@ -864,7 +893,7 @@ SECOND_OWNER = Exercise(
     kind=Kind.TASK,
     generator=_owner_generate,
     checker=_owner_check,
-    hints=(Hint(1, "Roles are set with `lab.hub.set_role(org, user, role)`."),),
+    hints=(Hint(1, "Roles are set with `acme.set_role(org, user, role)`."),),
     hidden=(HiddenCheck("you are still an owner", _still_owner),),
     mistakes=("editor-not-owner", "wrong-member", "not-done"),
     examples=(
