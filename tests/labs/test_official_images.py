@@ -1,0 +1,212 @@
+"""03-official-images: the definition lints clean, the solution scores full marks for two
+students (model level and in the executed notebook), and typical wrong answers get their own
+mistake codes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from labkit.exercises import Variant, grade_record, lint_lab
+from labkit.labs.official_images import LAB, simulated_counts
+from labkit.records import AnswerEntry, Record, records_from_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "tests" / "solutions" / "official_images.py"
+NOTEBOOK = "03-official-images.ipynb"
+STUDENTS = ("ada-lovelace", "student-0042")
+
+
+def _solution():
+    spec = importlib.util.spec_from_file_location("solution_official_images", SOLUTION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class StandIn:
+    """What a solution needs of a LabSession, without a kernel."""
+
+    def __init__(self, lab, student: str) -> None:
+        self.definition, self.student = lab, student
+        self.params = lab.params_for(student)
+        self.world = lab.new_world(student)
+        self.client = self.world.client("student")
+        self.hub = self.world.hub(self.params["docker_id"])
+        self.answers: dict[str, AnswerEntry] = {}
+
+    def variant(self, exercise_id: str) -> Variant:
+        return self.definition.variant(exercise_id, self.student)
+
+    def submit(self, exercise_id: str, raw) -> None:
+        old = self.answers.get(exercise_id)
+        now = datetime.now(UTC).isoformat()
+        self.answers[exercise_id] = AnswerEntry(raw, now, (old.tries if old else 0) + 1)
+
+    answer = submit
+
+    def check(self, exercise_id: str) -> None:
+        self.submit(exercise_id, None)
+
+    def record(self) -> Record:
+        return Record(
+            lab=self.definition.id,
+            student=self.student,
+            fingerprint=self.definition.fingerprint(self.student),
+            answers=dict(self.answers),
+            events=tuple(self.definition.student_events(self.world, self.student)),
+        )
+
+
+def test_lint_clean():
+    assert lint_lab(LAB) == []
+
+
+def test_at_least_six_exercises_of_several_kinds_with_two_mistakes_each():
+    assert len(LAB.exercises) >= 6
+    assert len({e.kind for e in LAB.exercises}) >= 4
+    for exercise in LAB.exercises:
+        assert len(exercise.mistakes) >= 2, exercise.id
+        assert exercise.hints, exercise.id
+
+
+def test_variants_differ_between_students():
+    params = [{e.id: dict(LAB.variant(e, s).params) for e in LAB.exercises} for s in STUDENTS]
+    assert params[0] != params[1]
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_solution_scores_full_marks(student):
+    lab = StandIn(LAB, student)
+    _solution().solve_official_images(lab)
+    result = grade_record(json.loads(json.dumps(lab.record().to_json())), student, LAB)
+    assert result.statuses == ()
+    assert [(e.exercise_id, e.status) for e in result.exercises if e.status != "correct"] == []
+    assert result.score == LAB.max_points
+
+
+def _grade_one(exercise_id: str, raw, student: str = STUDENTS[0], act=None):
+    lab = StandIn(LAB, student)
+    if act is not None:
+        act(lab)
+    lab.submit(exercise_id, raw)
+    return grade_record(lab.record().to_json(), student, LAB).exercise(exercise_id)
+
+
+def _params(exercise_id: str, student: str = STUDENTS[0]):
+    return LAB.variant(exercise_id, student).params
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "raw", "mistake"),
+    [
+        ("official-full-name", lambda p: f"docker.io/{p['short']}", "missing-library"),
+        ("official-full-name", lambda p: f"library/{p['short']}", "missing-registry"),
+        ("search-filter", lambda p: f"docker search {p['term']}", "missing-filter"),
+        ("search-filter", lambda p: f"docker search -f stars=100 {p['term']}", "wrong-filter"),
+        ("search-official-rows", lambda p: f"library/{p['term']}", "library-in-search"),
+        (
+            "search-official-rows",
+            lambda p: "\n".join([p["term"], *p["community"]]),
+            "community-row",
+        ),
+        ("scan-high-count", lambda p: str(p["total"]), "counted-everything"),
+        ("scan-high-count", lambda p: str(p["latest_high"]), "scanned-latest"),
+    ],
+)
+def test_typical_wrong_answers_get_their_mistake(exercise_id, raw, mistake):
+    for student in STUDENTS:
+        result = _grade_one(exercise_id, raw(_params(exercise_id, student)), student)
+        assert result.status in ("wrong", "partial")
+        assert mistake in result.mistakes
+
+
+def test_choosing_latest_is_latest_is_newest_and_an_old_tag_has_more_findings():
+    params = _params("choose-tag")
+    latest = next(c for c in params["choices"] if "latest" in c)
+    assert _grade_one("choose-tag", latest).mistakes == ("latest-is-newest",)
+    name = params["name"]
+    worst = max(params["tags"], key=lambda t: sum(simulated_counts(name, t).values()))
+    assert _grade_one("choose-tag", f"`{name}:{worst}`").mistakes == ("more-findings",)
+
+
+def test_stars_do_not_make_an_image_official():
+    choices = _params("what-makes-official")["choices"]
+    stars = next(c for c in choices if "stars" in c)
+    assert _grade_one("what-makes-official", stars).mistakes == ("stars-not-official",)
+
+
+def test_pulling_an_old_tag_or_only_latest_gets_its_mistake():
+    name = _params("pull-safe-tag")["name"]
+    old = sorted(_params("pull-safe-tag")["bad_tags"])[0]
+    result = _grade_one(
+        "pull-safe-tag", None, act=lambda lab: lab.client.run(f"docker pull {name}:{old}")
+    )
+    assert result.mistakes == ("vulnerable-tag",)
+    result = _grade_one(
+        "pull-safe-tag", None, act=lambda lab: lab.client.run(f"docker pull {name}")
+    )
+    assert result.mistakes == ("latest-is-newest",)
+    assert _grade_one("pull-safe-tag", None).mistakes == ("not-pulled",)
+
+
+# -- notebook level ------------------------------------------------------------------------------
+
+
+def _tree_state() -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "notebooks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.notebook
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(tmp_path, monkeypatch):
+    from testbook import testbook
+
+    before = _tree_state()
+    scratch = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", scratch)
+    for index, student in enumerate(STUDENTS):
+        home = tmp_path / f"home-{index}"
+        home.mkdir()
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.setenv("LABKIT_STUDENT", student)
+        shutil.rmtree(scratch / "labkit-answers", ignore_errors=True)
+        with testbook(
+            str(scratch / NOTEBOOK),
+            execute=True,
+            timeout=120,
+            resources={"metadata": {"path": str(scratch)}},
+        ) as tb:
+            errors = [
+                (cell.get("id"), output.get("ename"))
+                for cell in tb.nb.cells
+                if cell.cell_type == "code"
+                for output in cell.get("outputs", ())
+                if output.output_type == "error"
+            ]
+            assert errors == []
+            tb.inject(SOLUTION.read_text(), pop=True)
+            tb.inject("solve_official_images(lab)", pop=True)
+            tb.execute_cell("submission")
+            records = [r for r in records_from_notebook(tb.nb) if r.lab == LAB.id]
+        assert len(records) == 1
+        assert records[0].student == student
+        result = grade_record(records[0], student, LAB)
+        assert result.statuses == ()
+        assert result.score == LAB.max_points, [
+            (e.exercise_id, e.status, e.feedback) for e in result.exercises
+        ]
+    assert _tree_state() == before
+    assert os.environ.get("LABKIT_STUDENT") in STUDENTS
