@@ -129,7 +129,16 @@ class ExerciseView:
         return self.input.value
 
     def fill(self, raw: Any) -> None:
-        """Put a recorded answer back into the inputs."""
+        """Put a recorded answer back into the inputs (None clears them)."""
+        if raw is None:
+            for field_ in self.inputs.values():
+                field_.value = ""
+            if isinstance(self.input, widgets.RadioButtons):
+                self.input.value = None
+            elif isinstance(self.input, widgets.Text | widgets.Textarea):
+                self.input.value = ""
+            self.state.answer = None
+            return
         if self.kind is Kind.NAME_THE_PARTS and isinstance(raw, dict):
             for name, field_ in self.inputs.items():
                 value = raw.get(name)
