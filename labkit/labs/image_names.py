@@ -497,8 +497,8 @@ def _pull_check(answer: Any, variant: Variant, world: Any) -> list[Part]:
             ref = parse_reference(typed)
         except InvalidReference:
             continue
-        if ref.name != name:
-            continue
+        if ref.name != name or (ref.tag is not None and ref.tag != variant.params["tag"]):
+            continue  # another image
         parts = compare_references(typed, full, fully_qualified=True)
         if all(p.ok for p in parts) and exit_code == 0:
             return [Part("pulled by full name", 1.0)]
