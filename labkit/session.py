@@ -175,11 +175,9 @@ class LabSession:
             self._variants[exercise_id] = self.definition.variant(exercise_id, self.student)
         return self._variants[exercise_id]
 
-    def show(self, exercise_id: str) -> ExerciseView:
-        """Display the exercise's widget (returns nothing visible: the view is displayed)."""
-        view = self.view(exercise_id)
-        display(view.widget)
-        return None  # type: ignore[return-value]
+    def show(self, exercise_id: str) -> None:
+        """Display the exercise's widget (``view(exercise_id)`` gives the object itself)."""
+        display(self.view(exercise_id).widget)
 
     def view(self, exercise_id: str) -> ExerciseView:
         """The exercise's widget object (built once per session; tests drive it)."""
@@ -221,8 +219,9 @@ class LabSession:
         self._update_progress()
         return feedback
 
-    def answer(self, exercise_id: str, value: Any) -> Feedback:
-        """For code exercises: check ``value``, record it and display the feedback."""
+    def answer(self, exercise_id: str, value: Any) -> None:
+        """For code exercises: check ``value``, record it and display the feedback (returns
+        nothing, so a cell ending with it shows the feedback once; ``submit`` returns it)."""
         feedback = self.submit(exercise_id, value)
         if _shell() is not None:
             import ipywidgets as widgets
@@ -230,7 +229,8 @@ class LabSession:
             from labkit.widgets.exercise import feedback_html
 
             display(widgets.HTML(feedback_html(feedback)))
-        return feedback
+        else:
+            print(f"{feedback.status}: {feedback.message}")
 
     def check(self, exercise_id: str) -> Feedback:
         """For task exercises: check the world's state now (what the task's Check does)."""
