@@ -1,0 +1,43 @@
+"""Instructor grading: ``labkit grade`` and ``labkit key``.
+
+- :mod:`labkit.grading.collect` finds the submissions in a folder (nbgrader, one folder per
+  student, a flat folder, LMS downloads) and reads records and notebooks as plain JSON;
+- :mod:`labkit.grading.grade` grades them (default mode runs no student code; ``--execute``
+  runs each notebook through :mod:`labkit.grading.execute`), in worker processes with ``-j``;
+- :mod:`labkit.grading.report` writes grades.csv, one CSV per lab, feedback pages and the class
+  report.
+
+Nothing here imports widgets, ipywidgets or nbformat.
+"""
+
+from __future__ import annotations
+
+from labkit.grading.collect import Submission, collect, read_roster
+from labkit.grading.grade import (
+    CheckContext,
+    ExerciseGrade,
+    GradeOptions,
+    LabGrade,
+    SubmissionGrade,
+    grade_all,
+    grade_submission,
+    lab_grades,
+    load_checks,
+)
+from labkit.grading.report import write_reports
+
+__all__ = [
+    "CheckContext",
+    "ExerciseGrade",
+    "GradeOptions",
+    "LabGrade",
+    "Submission",
+    "SubmissionGrade",
+    "collect",
+    "grade_all",
+    "grade_submission",
+    "lab_grades",
+    "load_checks",
+    "read_roster",
+    "write_reports",
+]

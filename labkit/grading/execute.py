@@ -1,0 +1,1040 @@
+"""``labkit grade --execute``: run one submitted notebook in a fresh, isolated process (Linux only).
+
+How a submission is run:
+
+- every input is read into memory first (the notebook, and the submission's
+  ``labkit-answers/*.json`` when given); nothing of the submission is written back;
+- a scratch folder per submission (``tempfile.mkdtemp``) holds the notebook and a copy of the
+  answers folder, never the submission's other files (a ``labkit.py`` there would shadow the
+  package); the child runs with ``python -I`` so neither the scratch folder nor ``PYTHON*``
+  variables change ``sys.path``;
+- the child is one fresh Python process that runs the code cells one by one with IPython's
+  ``InteractiveShell`` (no kernel, no ZMQ; magics such as ``%load_ext labkit`` and ``%docker``
+  work), with ``LABKIT_GRADING=1``, ``LABKIT_STUDENT`` and a unique ``LABKIT_RUN_ID`` set, a
+  minimal environment, ``HOME`` in the scratch folder and standard input closed. Each cell's
+  outputs (streams, display data, results, errors) come back to the parent over a pipe, so the
+  executed notebook is rebuilt here even when the child dies;
+- limits: per-cell and per-submission wall clock (enforced here: the run is stopped), CPU time
+  (``RLIMIT_CPU``), address space (``RLIMIT_AS``), file size (``RLIMIT_FSIZE``), open files
+  (``RLIMIT_NOFILE``) and processes (a pids cgroup when one can be made; ``RLIMIT_NPROC`` when the
+  child does not run as root). Run as root, the child drops to the ``nobody`` user, so it cannot
+  write into the submissions, the grades, or anywhere outside the scratch folder that is not
+  world-writable;
+- captured output is capped (``output_bytes``): writing past it raises in the cell once, the rest
+  is dropped, and the result says ``output-limit``;
+- afterwards every descendant is ended with SIGKILL, even one that called ``setsid``: the members
+  of the run's cgroup, and every process whose environment carries the run's marker or that is in
+  the run's session, until none remains;
+- with bubblewrap (``bwrap``) on the machine the child also runs in its own mount, network and
+  IPC namespaces with a read-only file system except the scratch folder; without it the steps
+  above still hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import pwd
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "STATUSES",
+    "ExecutionItem",
+    "ExecutionResult",
+    "Limits",
+    "execute_many",
+    "execute_submission",
+]
+
+STATUSES = (
+    "ok",
+    "timed-out",
+    "killed",
+    "memory-limit",
+    "output-limit",
+    "error",
+    "not-a-notebook",
+)
+ANSWERS_FOLDER = "labkit-answers"
+RUN_MARKER = "LABKIT_RUN_ID"
+CONTROL_FD_VARIABLE = "LABKIT_CONTROL_FD"
+NOTEBOOK_VARIABLE = "LABKIT_NOTEBOOK"
+OUTPUT_LIMIT_VARIABLE = "LABKIT_OUTPUT_BYTES"
+STDERR_KEEP = 64 << 10
+POLL_SECONDS = 0.05
+KILL_ROUNDS = 100
+CHILD_USER = "nobody"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use: seconds per cell and in all, bytes of memory, of one file,
+    open files, processes, and bytes of captured output."""
+
+    cell_seconds: float = 30
+    total_seconds: float = 120
+    memory_bytes: int = 1 << 30
+    file_bytes: int = 64 << 20
+    open_files: int = 256
+    processes: int = 64
+    output_bytes: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What running one notebook gave: a status, a sentence, the executed notebook, the records."""
+
+    status: str
+    reason: str
+    notebook: dict | None
+    records: list[dict]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ExecutionItem:
+    """One submission for :func:`execute_many`."""
+
+    notebook: Path
+    student: str
+    lab: str
+    extra_files: Path | None = None
+
+
+class NotANotebook(ValueError):
+    """The file is not a notebook this runner can execute (the message says why)."""
+
+
+# -- reading inputs ---------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """A regular file's bytes (symbolic links are not followed); ValueError when too large."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"{path.name} is larger than {_size(limit)}")
+        chunks, total = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"{path.name} is larger than {_size(limit)}")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def load_notebook(data: bytes) -> dict[str, Any]:
+    """The notebook JSON in ``data``; NotANotebook (with a sentence) when it is not nbformat 4."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NotANotebook(
+            f"the file is not UTF-8 text (bad byte at position {error.start}), so it is not "
+            "a notebook"
+        ) from None
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotANotebook(
+            f"the file is not valid JSON ({error.msg} at line {error.lineno}, column "
+            f"{error.colno}), so it is not a notebook; was it saved completely?"
+        ) from None
+    if not isinstance(notebook, dict):
+        raise NotANotebook("the file is JSON but not a notebook (no top-level object)")
+    version = notebook.get("nbformat")
+    if version != 4:
+        if version == 3 or "worksheets" in notebook:
+            raise NotANotebook(
+                "the notebook is in the old nbformat 3; open it in Jupyter and save it to "
+                "convert it to nbformat 4"
+            )
+        raise NotANotebook(f"the file is not an nbformat 4 notebook (nbformat: {version!r})")
+    cells = notebook.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise NotANotebook("the notebook has no list of cells")
+    for cell in cells:
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(line, str) for line in source)
+        ):
+            raise NotANotebook("a cell's source is neither text nor a list of lines")
+    return notebook
+
+
+def _cell_source(cell: Mapping[str, Any]) -> str:
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _read_answers(extra_files: Path | None, limit: int) -> dict[str, bytes]:
+    """The submission's ``labkit-answers/*.json`` files (``extra_files`` is that folder or the
+    folder holding it), by name."""
+    if extra_files is None:
+        return {}
+    folder = Path(extra_files)
+    if folder.name != ANSWERS_FOLDER and (folder / ANSWERS_FOLDER).is_dir():
+        folder = folder / ANSWERS_FOLDER
+    if folder.is_symlink() or not folder.is_dir():
+        return {}
+    answers = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix != ".json" or path.name.startswith("."):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            answers[path.name] = _read_bytes(path, limit)
+    return answers
+
+
+def _read_records(folder: Path, limit: int) -> list[dict]:
+    """The records the run left in ``folder`` (parsed JSON objects; unreadable files skipped)."""
+    records: list[dict] = []
+    if folder.is_symlink() or not folder.is_dir():
+        return records
+    for path in sorted(folder.iterdir()):
+        if path.suffix != ".json" or path.name.startswith("."):
+            continue
+        try:
+            value = json.loads(_read_bytes(path, limit).decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(value, dict):
+            records.append(value)
+    return records
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:g} {unit}" if unit == "bytes" else f"{count:.3g} {unit}"
+        count /= 1024
+    return f"{count} bytes"
+
+
+# -- process tracking -------------------------------------------------------------------------
+
+
+class _Cgroup:
+    """A pids cgroup for one run (v1 ``pids`` hierarchy or v2), when this process may make one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, name: str, max_pids: int) -> _Cgroup | None:
+        for base in _cgroup_bases():
+            path = base / name
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            group = cls(path)
+            try:
+                (path / "pids.max").write_text(str(max_pids))
+            except OSError:
+                pass  # v2 without the pids controller: it still tracks members.
+            if (path / "cgroup.procs").exists():
+                return group
+            group.remove()
+        return None
+
+    @property
+    def procs_file(self) -> str:
+        return str(self.path / "cgroup.procs")
+
+    def members(self) -> list[int]:
+        try:
+            text = (self.path / "cgroup.procs").read_text()
+        except OSError:
+            return []
+        return [int(line) for line in text.split()]
+
+    def remove(self) -> bool:
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return True
+            except FileNotFoundError:
+                return True
+            except OSError:
+                time.sleep(0.02)
+        return False
+
+
+def _cgroup_bases() -> list[Path]:
+    """Where this process may make a child cgroup: the v1 pids hierarchy, else the v2 tree."""
+    root = Path("/sys/fs/cgroup")
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return []
+    bases = []
+    for line in lines:
+        _, controllers, own = line.split(":", 2)
+        own = own.lstrip("/")
+        if "pids" in controllers.split(","):
+            bases.append(root / "pids" / own)
+        elif controllers == "" and (root / "cgroup.controllers").exists():
+            bases.append(root / own)
+    return [base for base in bases if os.access(base, os.W_OK)]
+
+
+def _marked_processes(marker: bytes, session: int) -> list[int]:
+    """Processes whose environment carries ``marker`` or that are in session ``session``."""
+    found = []
+    me = os.getpid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid == me:
+            continue
+        try:
+            if os.getsid(pid) == session:
+                found.append(pid)
+                continue
+        except OSError:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            found.append(pid)
+    return found
+
+
+def _end_everything(cgroup: _Cgroup | None, marker: bytes, session: int) -> list[int]:
+    """SIGKILL every process of the run until none remains; the survivors (should be none)."""
+    survivors: list[int] = []
+    quiet_rounds = 0
+    for _ in range(KILL_ROUNDS):
+        pids = set(cgroup.members() if cgroup else ()) | set(_marked_processes(marker, session))
+        pids.discard(os.getpid())
+        pids = {pid for pid in pids if not _is_zombie(pid)}
+        if not pids:
+            quiet_rounds += 1
+            if quiet_rounds >= 2:
+                return []
+            continue
+        quiet_rounds = 0
+        survivors = sorted(pids)
+        for pid in survivors:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+    return survivors
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return text.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def _count_processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    count += 1
+    return count
+
+
+def _child_user() -> tuple[int, int] | None:
+    """The (uid, gid) the child drops to when the grader runs as root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(CHILD_USER)
+    except KeyError:
+        return None
+    user = entry.pw_uid, entry.pw_gid
+    if user not in _user_checked:
+        _user_checked[user] = _can_run_as(user)
+    return user if _user_checked[user] else None
+
+
+_user_checked: dict[tuple[int, int], bool] = {}
+
+
+def _can_run_as(user: tuple[int, int]) -> bool:
+    """Whether ``user`` can start this Python and import labkit (a home under /root may hide it)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", "import labkit.grading.execute, IPython"],
+            user=user[0],
+            group=user[1],
+            extra_groups=[],
+            cwd="/",
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _bwrap_prefix(scratch: Path) -> list[str]:
+    """The bubblewrap command line that confines the child, or [] when bwrap is not usable."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap or not _bwrap_works(bwrap):
+        return []
+    return [
+        bwrap,
+        "--ro-bind", "/", "/",
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--tmpfs", "/tmp",
+        "--bind", str(scratch), str(scratch),
+        "--unshare-net", "--unshare-ipc", "--unshare-uts",
+        "--die-with-parent",
+        "--chdir", str(scratch),
+    ]  # fmt: skip
+
+
+_bwrap_checked: dict[str, bool] = {}
+
+
+def _bwrap_works(bwrap: str) -> bool:
+    if bwrap not in _bwrap_checked:
+        try:
+            done = subprocess.run(
+                [bwrap, "--ro-bind", "/", "/", "--unshare-net", "true"],
+                capture_output=True,
+                timeout=10,
+            )
+            _bwrap_checked[bwrap] = done.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            _bwrap_checked[bwrap] = False
+    return _bwrap_checked[bwrap]
+
+
+# -- the parent -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """What the parent learned while the child ran."""
+
+    outputs: dict[int, list[dict]] = field(default_factory=dict)
+    counts: dict[int, int] = field(default_factory=dict)
+    current: int | None = None
+    finished: bool = False
+    output_limit_cell: int | None = None
+    protocol_bytes: int = 0
+    stderr: bytearray = field(default_factory=bytearray)
+
+
+def execute_submission(
+    notebook: Path,
+    *,
+    student: str,
+    lab: str,
+    limits: Limits | None = None,
+    extra_files: Path | None = None,
+) -> ExecutionResult:
+    """Run ``notebook`` top to bottom in a fresh, isolated process as ``student`` (see the module
+    docstring); never raises for anything the submission does."""
+    limits = limits or Limits()
+    started = time.monotonic()
+
+    def result(status: str, reason: str, executed: dict | None = None, records=()) -> Any:
+        return ExecutionResult(
+            status, reason, executed, list(records), round(time.monotonic() - started, 3)
+        )
+
+    notebook = Path(notebook)
+    try:
+        data = _read_bytes(notebook, max(limits.file_bytes, 1 << 20))
+    except FileNotFoundError:
+        return result("not-a-notebook", f"the notebook {notebook.name} does not exist")
+    except (OSError, ValueError) as error:
+        return result("not-a-notebook", f"the notebook could not be read: {error}")
+    try:
+        parsed = load_notebook(data)
+    except NotANotebook as error:
+        return result("not-a-notebook", str(error))
+    answers = _read_answers(extra_files, limits.file_bytes)
+
+    run_id = uuid.uuid4().hex
+    scratch = Path(tempfile.mkdtemp(prefix="labkit-execute-"))
+    try:
+        status, reason, run = _run_in_scratch(
+            scratch, notebook.name, data, answers, parsed, student, lab, limits, run_id
+        )
+        records = _read_records(scratch / ANSWERS_FOLDER, limits.file_bytes)
+    finally:
+        _remove_tree(scratch)
+    return result(status, reason, _executed_notebook(parsed, run), records)
+
+
+def execute_many(
+    items: Iterable[ExecutionItem],
+    jobs: int = 1,
+    *,
+    limits: Limits | None = None,
+    on_done: Callable[[int, ExecutionResult], None] | None = None,
+) -> list[ExecutionResult]:
+    """Run every item with at most ``jobs`` at a time; the results in the items' order.
+    ``on_done(index, result)`` is called (from a worker thread) as each one finishes."""
+    items = list(items)
+
+    def one(index: int) -> ExecutionResult:
+        item = items[index]
+        outcome = execute_submission(
+            item.notebook,
+            student=item.student,
+            lab=item.lab,
+            limits=limits,
+            extra_files=item.extra_files,
+        )
+        if on_done is not None:
+            on_done(index, outcome)
+        return outcome
+
+    if jobs <= 1 or len(items) <= 1:
+        return [one(index) for index in range(len(items))]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, range(len(items))))
+
+
+_spawn_lock = threading.Lock()
+
+
+def _run_in_scratch(
+    scratch: Path,
+    name: str,
+    data: bytes,
+    answers: Mapping[str, bytes],
+    parsed: Mapping[str, Any],
+    student: str,
+    lab: str,
+    limits: Limits,
+    run_id: str,
+) -> tuple[str, str, _Run]:
+    name = Path(name).name if name.endswith(".ipynb") else "submission.ipynb"
+    (scratch / name).write_bytes(data)
+    (scratch / "home").mkdir()
+    (scratch / "tmp").mkdir()
+    if answers:
+        (scratch / ANSWERS_FOLDER).mkdir()
+        for file_name, content in answers.items():
+            (scratch / ANSWERS_FOLDER / file_name).write_bytes(content)
+    user = _child_user()
+    if user is not None:
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, *user, follow_symlinks=False)
+
+    marker = f"{RUN_MARKER}={run_id}"
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch / "home"),
+        "TMPDIR": str(scratch / "tmp"),
+        "IPYTHONDIR": str(scratch / "home" / ".ipython"),
+        "MPLBACKEND": "agg",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONSAFEPATH": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LABKIT_GRADING": "1",
+        "LABKIT_STUDENT": student,
+        "LABKIT_LAB": lab,
+        RUN_MARKER: run_id,
+        NOTEBOOK_VARIABLE: str(scratch / name),
+        OUTPUT_LIMIT_VARIABLE: str(limits.output_bytes),
+    }
+    cgroup = _Cgroup.create(f"labkit-{run_id}", limits.processes)
+    procs_file = cgroup.procs_file if cgroup else None
+    nproc = None
+    if user is not None or os.geteuid() != 0:
+        uid = user[0] if user else os.getuid()
+        nproc = _count_processes_of(uid) + limits.processes
+    cpu = max(1, int(limits.total_seconds + 1))
+    rlimits = [
+        (resource.RLIMIT_CPU, (cpu, cpu + 2)),
+        (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
+        (resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes)),
+        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+    if nproc is not None:
+        rlimits.append((resource.RLIMIT_NPROC, (nproc, nproc)))
+
+    def preexec() -> None:  # in the child, before exec: only plain system calls
+        if procs_file is not None:
+            fd = os.open(procs_file, os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+        for which, value in rlimits:
+            resource.setrlimit(which, value)
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
+
+    control_read, control_write = os.pipe()
+    env[CONTROL_FD_VARIABLE] = str(control_write)
+    command = [
+        *_bwrap_prefix(scratch),
+        sys.executable,
+        "-I",
+        "-c",
+        "from labkit.grading.execute import child_main; child_main()",
+    ]
+    run = _Run()
+    process = None
+    try:
+        with _spawn_lock:  # preexec_fn is safest when one thread forks at a time
+            process = subprocess.Popen(
+                command,
+                cwd=scratch,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(control_write,),
+                preexec_fn=preexec,
+                start_new_session=True,
+            )
+        os.close(control_write)
+        control_write = -1
+        status, reason = _watch(process, control_read, run, limits)
+    except OSError as error:
+        status, reason = "error", f"the notebook could not be started: {error}"
+    finally:
+        if control_write >= 0:
+            os.close(control_write)
+        os.close(control_read)
+        session = process.pid if process else -1
+        survivors = _end_everything(cgroup, marker.encode(), session)
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+            if process.stderr:
+                process.stderr.close()
+        if cgroup is not None:
+            cgroup.remove()
+    if survivors:
+        status = "error"
+        reason += f"; {len(survivors)} of its processes could not be ended"
+    return status, reason, run
+
+
+def _watch(process: subprocess.Popen, control: int, run: _Run, limits: Limits) -> tuple[str, str]:
+    """Read the child's messages until it finishes, dies or overruns; the (status, reason)."""
+    assert process.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ, "control")
+    selector.register(process.stderr, selectors.EVENT_READ, "stderr")
+    started = time.monotonic()
+    total_deadline = started + limits.total_seconds
+    cell_deadline = float("inf")
+    pending = b""
+    protocol_limit = 8 * limits.output_bytes + (1 << 20)
+    open_streams = 2
+    try:
+        while True:
+            now = time.monotonic()
+            if now >= total_deadline:
+                return "timed-out", _total_timeout_reason(run, limits)
+            if now >= cell_deadline:
+                return "timed-out", (
+                    f"cell {_cell_label(run.current)} ran longer than "
+                    f"{limits.cell_seconds:g} s; it was stopped and the cells after it did "
+                    "not run"
+                )
+            if open_streams == 0 or process.poll() is not None:
+                _drain(selector, run, pending, protocol_limit)
+                return _ended_status(process, run, limits)
+            wait = min(total_deadline, cell_deadline) - now
+            for key, _ in selector.select(timeout=min(wait, POLL_SECONDS)):
+                fd = key.fd
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                if key.data == "stderr":
+                    room = STDERR_KEEP - len(run.stderr)
+                    if room > 0:
+                        run.stderr += chunk[:room]
+                    continue
+                run.protocol_bytes += len(chunk)
+                if run.protocol_bytes > protocol_limit:
+                    run.output_limit_cell = run.current
+                    return "output-limit", _output_reason(run, limits, stopped=True)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    _handle_message(line, run)
+                    if run.current is not None and run.current not in run.counts:
+                        cell_deadline = time.monotonic() + limits.cell_seconds
+                    else:
+                        cell_deadline = float("inf")
+                if run.finished:
+                    return _finished_status(run, limits)
+    finally:
+        selector.close()
+
+
+def _drain(selector: selectors.BaseSelector, run: _Run, pending: bytes, limit: int) -> None:
+    """Read what the child wrote before it ended (without waiting for its descendants)."""
+    for key, _ in selector.select(timeout=0):
+        with contextlib.suppress(OSError):
+            chunk = os.read(key.fd, 1 << 20)
+            if key.data == "stderr":
+                run.stderr += chunk[: max(0, STDERR_KEEP - len(run.stderr))]
+            elif run.protocol_bytes + len(chunk) <= limit:
+                *lines, _ = (pending + chunk).split(b"\n")
+                for line in lines:
+                    _handle_message(line, run)
+
+
+def _handle_message(line: bytes, run: _Run) -> None:
+    try:
+        message = json.loads(line)
+        event = message["event"]
+    except (ValueError, TypeError, KeyError):
+        return
+    if event == "start" and isinstance(message.get("cell"), int):
+        run.current = message["cell"]
+    elif event == "done" and message.get("cell") == run.current and run.current is not None:
+        outputs = message.get("outputs")
+        run.outputs[run.current] = (
+            [o for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+        )
+        count = message.get("execution_count")
+        run.counts[run.current] = count if isinstance(count, int) else 0
+        if message.get("output_limit") and run.output_limit_cell is None:
+            run.output_limit_cell = run.current
+    elif event == "finished":
+        run.finished = True
+
+
+def _cell_label(index: int | None) -> str:
+    return "?" if index is None else str(index + 1)
+
+
+def _errors(run: _Run) -> list[tuple[int, str]]:
+    found = []
+    for index in sorted(run.outputs):
+        for output in run.outputs[index]:
+            if output.get("output_type") == "error":
+                found.append((index, str(output.get("ename", "Error"))))
+    return found
+
+
+def _finished_status(run: _Run, limits: Limits) -> tuple[str, str]:
+    errors = _errors(run)
+    memory = [index for index, name in errors if name == "MemoryError"]
+    if run.output_limit_cell is not None:
+        return "output-limit", _output_reason(run, limits, stopped=False)
+    if memory:
+        return "memory-limit", (
+            f"cell {_cell_label(memory[0])} ran out of memory (limit "
+            f"{_size(limits.memory_bytes)}); the cells after it still ran"
+        )
+    ran = len(run.counts)
+    if not errors:
+        return "ok", f"all {ran} code cells ran"
+    listed = ", ".join(f"cell {_cell_label(index)} ({name})" for index, name in errors[:5])
+    more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+    return "ok", f"all {ran} code cells ran; errors in {listed}{more}"
+
+
+def _output_reason(run: _Run, limits: Limits, *, stopped: bool) -> str:
+    where = f"cell {_cell_label(run.output_limit_cell)}"
+    tail = "the run was stopped" if stopped else "the rest of its output was dropped"
+    return f"{where} printed more than {_size(limits.output_bytes)} of output; {tail}"
+
+
+def _total_timeout_reason(run: _Run, limits: Limits) -> str:
+    return (
+        f"the notebook ran longer than {limits.total_seconds:g} s in all (cell "
+        f"{_cell_label(run.current)} was running); it was stopped there"
+    )
+
+
+def _ended_status(process: subprocess.Popen, run: _Run, limits: Limits) -> tuple[str, str]:
+    """The status when the child ended without saying it had finished."""
+    try:
+        code = process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        code = None
+    if run.finished:
+        return _finished_status(run, limits)
+    where = (
+        "before running any cell"
+        if run.current is None
+        else f"during cell {_cell_label(run.current)}; the cells after it did not run"
+    )
+    text = run.stderr.decode("utf-8", "replace")
+    if "MemoryError" in text or "Cannot allocate memory" in text or "out of memory" in text:
+        return "memory-limit", f"the notebook ran out of memory {where}"
+    if code is not None and code < 0:
+        number = -code
+        if number == signal.SIGXCPU:
+            return (
+                "timed-out",
+                f"the notebook used more than {limits.total_seconds:g} s of CPU {where}",
+            )
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else ""
+        return "killed", f"the notebook's process was killed by signal {number} ({name}) {where}"
+    if run.current is None and text.strip():
+        last = text.strip().splitlines()[-1]
+        return "error", f"the notebook could not be run: {last}"
+    return "killed", f"the notebook's process exited with code {code} {where}"
+
+
+def _executed_notebook(parsed: Mapping[str, Any], run: _Run) -> dict:
+    """The notebook with this run's outputs: cells that did not run have none."""
+    executed = copy.deepcopy(dict(parsed))
+    for index, cell in enumerate(executed.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        outputs = list(run.outputs.get(index, []))
+        if index == run.current and index not in run.counts:
+            outputs.append(
+                {
+                    "output_type": "error",
+                    "ename": "Stopped",
+                    "evalue": "the grader stopped this cell",
+                    "traceback": [],
+                }
+            )
+        cell["outputs"] = outputs
+        cell["execution_count"] = run.counts.get(index)
+    return executed
+
+
+def _remove_tree(path: Path) -> None:
+    def unlock(function: Any, name: str, _: Any) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(name), 0o700)
+            os.chmod(name, 0o700)
+            function(name)
+
+    shutil.rmtree(path, onerror=unlock)
+
+
+# -- the child --------------------------------------------------------------------------------
+
+
+class OutputLimitExceeded(BaseException):
+    """Raised in a cell that prints past the output limit (once; later output is dropped)."""
+
+
+def child_main() -> None:
+    """Run the notebook named by the environment, cell by cell, reporting over the control fd."""
+    control = int(os.environ.pop(CONTROL_FD_VARIABLE))
+    os.set_inheritable(control, False)
+    path = Path(os.environ.pop(NOTEBOOK_VARIABLE))
+    limit = int(os.environ.pop(OUTPUT_LIMIT_VARIABLE))
+    cells = json.loads(path.read_text("utf-8"))["cells"]
+    os.environ.setdefault("JPY_PARENT_PID", str(os.getppid()))
+
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    sink = _CellOutputs(limit)
+
+    class CapturingDisplayHook(DisplayHook):
+        def write_output_prompt(self) -> None:
+            pass
+
+        def write_format_data(self, format_dict: dict, md_dict: dict | None = None) -> None:
+            sink.add(
+                {
+                    "output_type": "execute_result",
+                    "execution_count": self.prompt_count,
+                    "data": format_dict,
+                    "metadata": md_dict or {},
+                }
+            )
+
+        def finish_displayhook(self) -> None:
+            self._is_active = False
+
+    class CapturingDisplayPublisher(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False):
+            sink.add({"output_type": "display_data", "data": data, "metadata": metadata or {}})
+
+        def clear_output(self, wait: bool = False) -> None:
+            sink.clear()
+
+    class GradingShell(InteractiveShell):
+        displayhook_class = CapturingDisplayHook
+        display_pub_class = CapturingDisplayPublisher
+
+        def _showtraceback(self, etype, evalue, stb) -> None:
+            sink.add(
+                {
+                    "output_type": "error",
+                    "ename": getattr(etype, "__name__", str(etype)),
+                    "evalue": str(evalue),
+                    "traceback": list(stb),
+                },
+                force=True,
+            )
+
+        def ask_exit(self) -> None:
+            pass
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.HistoryManager.hist_file = ":memory:"
+    shell = GradingShell.instance(config=config)
+    sys.stdout = _CellStream("stdout", sink)
+    sys.stderr = _CellStream("stderr", sink)
+
+    def send(message: dict) -> None:
+        data = (json.dumps(message, ensure_ascii=False, default=repr) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(control, view) :]
+
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        send({"event": "start", "cell": index})
+        sink.begin()
+        try:
+            shell.run_cell(_cell_source(cell), store_history=True)
+        except BaseException as error:
+            with contextlib.suppress(BaseException):
+                sink.add(
+                    {
+                        "output_type": "error",
+                        "ename": type(error).__name__,
+                        "evalue": str(error),
+                        "traceback": [],
+                    },
+                    force=True,
+                )
+        send(
+            {
+                "event": "done",
+                "cell": index,
+                "outputs": sink.outputs,
+                "execution_count": shell.execution_count - 1,
+                "output_limit": sink.over,
+            }
+        )
+    send({"event": "finished"})
+    os._exit(0)
+
+
+class _CellOutputs:
+    """The outputs of the running cell, with the run's output budget."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.over = False
+        self.raised = False
+        self.outputs: list[dict] = []
+
+    def begin(self) -> None:
+        self.outputs = []
+
+    def clear(self) -> None:
+        self.outputs.clear()
+
+    def _charge(self, size: int, force: bool) -> bool:
+        if self.over and not force:
+            return False
+        self.used += size
+        if self.used <= self.limit or force:
+            return True
+        self.over = True
+        self.outputs.append(
+            {
+                "output_type": "stream",
+                "name": "stderr",
+                "text": f"\n[labkit: output past {self.limit} bytes was dropped]\n",
+            }
+        )
+        if not self.raised:
+            self.raised = True
+            raise OutputLimitExceeded(f"more than {self.limit} bytes of output")
+        return False
+
+    def add(self, output: dict, force: bool = False) -> None:
+        size = len(json.dumps(output, ensure_ascii=False, default=repr).encode())
+        if force:
+            size = min(size, 4096)
+        if self._charge(size, force):
+            self.outputs.append(output)
+
+    def write(self, name: str, text: str) -> None:
+        if not self._charge(len(text.encode("utf-8", "replace")), False):
+            return
+        last = self.outputs[-1] if self.outputs else None
+        if last and last.get("output_type") == "stream" and last.get("name") == name:
+            last["text"] += text
+        else:
+            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+
+
+class _CellStream:
+    """``sys.stdout`` / ``sys.stderr`` in the child: text goes into the running cell's outputs."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, name: str, sink: _CellOutputs) -> None:
+        self.name = name
+        self.sink = sink
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self.sink.write(self.name, text)
+        return len(text)
+
+    def writelines(self, lines: Sequence[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError("the notebook's output is not a file")
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
