@@ -59,7 +59,7 @@ def start(lab_id: str, student: str | None = None, *, folder: str | os.PathLike[
 
     session = LabSession(get_lab(lab_id), student, folder=folder)
     session.load_magic()
-    display(session.header())
+    session.show_header()
     return session
 
 
@@ -313,6 +313,20 @@ class LabSession:
         self.header_html = widgets.HTML(box("".join(lines)))
         self._header = widgets.VBox([self.header_html, self.progress().widget])
         return self._header
+
+    def header_text(self) -> str:
+        """The header as plain text (what a saved notebook shows without widget state)."""
+        lines = [self.title, f"variant for: {self.student} (from {self.student_source})"]
+        lines += [f"⚠ {problem}" for problem in self.problems + self.store.problems]
+        return "\n".join(lines)
+
+    def show_header(self) -> None:
+        """Display the header: HTML with a plain-text fallback, then the progress bar, so the
+        saved notebook says whose variant it is even without widget state."""
+        header = self.header()
+        display({"text/plain": self.header_text(), "text/html": self.header_html.value}, raw=True)
+        if _shell() is not None:
+            display(header.children[1])
 
     def _record_path(self) -> str:
         return str(self.store.path(self.id))

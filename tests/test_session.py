@@ -46,6 +46,11 @@ def test_header_says_whose_variant_and_where_the_id_came_from(tmp_path):
     assert header.children[1].children[1].value == "0 of 7 exercises answered correctly"
 
 
+def test_start_prints_the_header_in_plain_python(tmp_path, capsys):
+    start("demo", student=STUDENT, folder=tmp_path)
+    assert f"variant for: {STUDENT} (from student=)" in capsys.readouterr().out
+
+
 def test_grading_mode_takes_the_student_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_GRADING", "1")
     monkeypatch.setenv("LABKIT_STUDENT", "graded-one")
