@@ -1,0 +1,293 @@
+"""Lab 05 (organizations and teams): definition, solutions, typical mistakes, notebook."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from labkit.accounts import Action, Principal
+from labkit.exercises import check_answer, grade_record, lint_lab
+from labkit.labs import get_lab
+from labkit.records import Record
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_ID = "05-organizations-and-teams"
+NOTEBOOK = ROOT / "notebooks" / f"{LAB_ID}.ipynb"
+STUDENTS = ("ada.lovelace", "s2049117")
+ACME = "registry.acme.com"
+
+
+def _solutions():
+    path = ROOT / "tests" / "solutions" / "organizations.py"
+    spec = importlib.util.spec_from_file_location("solutions_organizations", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class StandIn:
+    """What the solution needs of a LabSession, without a kernel: answers go into a Record."""
+
+    def __init__(self, lab, student):
+        self.definition = lab
+        self.student = student
+        self.params = lab.params_for(student)
+        self.world = lab.new_world(student)
+        self.record = Record(lab.id, student, lab.fingerprint(student))
+        self.feedback = {}
+
+    def variant(self, exercise_id):
+        return self.definition.variant(exercise_id, self.student)
+
+    def submit(self, exercise_id, raw):
+        exercise = self.definition.exercise(exercise_id)
+        entry = self.record.answers.get(exercise_id)
+        feedback = check_answer(
+            exercise,
+            self.variant(exercise_id),
+            raw,
+            self.world,
+            tries_used=entry.tries if entry else 0,
+        )
+        self.record = self.record.with_answer(exercise_id, raw, counted=feedback.counted)
+        self.feedback[exercise_id] = feedback
+        return feedback
+
+    def check(self, exercise_id):
+        return self.submit(exercise_id, None)
+
+    def final_record(self):
+        return self.record.with_events(self.definition.student_events(self.world, self.student))
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return get_lab(LAB_ID)
+
+
+def test_lint_clean(lab):
+    assert lint_lab(lab) == []
+
+
+def test_shape_of_the_lab(lab):
+    kinds = {exercise.kind for exercise in lab.exercises}
+    assert len(lab.exercises) >= 6
+    assert len(kinds) >= 3 and "task" in kinds
+    for exercise in lab.exercises:
+        assert len(exercise.mistakes) >= 2, exercise.id
+        assert exercise.hints and all(h.after_tries >= 1 for h in exercise.hints), exercise.id
+        assert exercise.concepts, exercise.id
+
+
+def test_variants_differ_between_students(lab):
+    first, second = (lab.params_for(s) for s in STUDENTS)
+    assert first["org"] != second["org"] or first["members"] != second["members"]
+
+
+def test_setup_makes_the_student_owner_with_private_repositories(lab):
+    student = STUDENTS[0]
+    params = lab.params_for(student)
+    world = lab.new_world(student)
+    registry = world.registry(ACME)
+    org = registry.accounts.orgs[params["org"]]
+    assert org.members[params["docker_id"]].value == "owner"
+    assert set(org.teams) == {"developers", "qa", "operations", "interns"}
+    for repo in (params["web"], params["api"], params["secret"]):
+        assert registry.repository(f"{params['org']}/{repo}").private
+    intern = Principal(params["members"]["interns"])
+    assert registry.decide(intern, Action.PULL, f"{params['org']}/{params['secret']}")
+    assert not registry.decide(Principal(), Action.PULL, f"{params['org']}/{params['web']}")
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_solution_scores_full_marks(lab, student):
+    session = StandIn(lab, student)
+    _solutions().solve_organizations(session)
+    assert all(f.status == "correct" for f in session.feedback.values()), session.feedback
+    record = json.loads(json.dumps(session.final_record().to_json()))
+    result = grade_record(record, student, lab)
+    assert result.statuses == ()
+    assert result.score == lab.max_points, [
+        (e.exercise_id, e.status, e.mistakes) for e in result.exercises
+    ]
+    assert all(h.passed for e in result.exercises for h in e.hidden)
+
+
+def _mistakes_after(lab, student, exercise_id, act):
+    session = StandIn(lab, student)
+    act(session)
+    feedback = session.check(exercise_id)
+    result = grade_record(session.final_record().to_json(), student, lab)
+    assert result.exercise(exercise_id).mistakes == feedback.mistakes
+    return feedback.mistakes
+
+
+def _hub(session):
+    return session.world.hub(session.params["docker_id"], ACME)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_task_mistakes_are_named(lab, student):
+    def qa_write(s):
+        _hub(s).grant(s.params["org"], "qa", s.params["web"], "write")
+
+    def qa_wrong_team(s):
+        _hub(s).grant(s.params["org"], "interns", s.params["web"], "write")
+
+    def qa_public(s):
+        _hub(s).grant(s.params["org"], "qa", s.params["web"], "read")
+        _hub(s).set_visibility(f"{s.params['org']}/{s.params['web']}", False)
+
+    def dev_admin(s):
+        _hub(s).grant(s.params["org"], "developers", s.params["api"], "admin")
+
+    def dev_read(s):
+        _hub(s).grant(s.params["org"], "developers", s.params["api"], "read")
+
+    def interns_member_only(s):
+        p = s.params
+        _hub(s).remove_team_member(p["org"], "interns", p["members"]["interns"])
+
+    def editor(s):
+        p = s.params
+        _hub(s).set_role(p["org"], p["members"]["operations"], "editor")
+
+    def nothing(s):
+        return None
+
+    assert _mistakes_after(lab, student, "qa-pull-not-push", qa_write) == ("team-can-push",)
+    assert _mistakes_after(lab, student, "qa-pull-not-push", qa_wrong_team) == ("wrong-team",)
+    assert _mistakes_after(lab, student, "qa-pull-not-push", nothing) == ("no-team-access",)
+    assert _mistakes_after(lab, student, "qa-pull-not-push", qa_public) == ("repo-public",)
+    assert _mistakes_after(lab, student, "developers-push", dev_admin) == ("too-much-access",)
+    assert _mistakes_after(lab, student, "developers-push", dev_read) == ("team-read-only",)
+    assert _mistakes_after(lab, student, "interns-see-nothing", nothing) == ("team-still-reads",)
+    assert _mistakes_after(lab, student, "interns-see-nothing", interns_member_only) == (
+        "removed-member-only",
+    )
+    assert _mistakes_after(lab, student, "second-owner", editor) == ("editor-not-owner",)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_answer_mistakes_are_named(lab, student):
+    def feedback(exercise_id, raw):
+        exercise = lab.exercise(exercise_id)
+        return check_answer(exercise, lab.variant(exercise, student), raw)
+
+    levels = ("Read-only", "Read & Write", "Admin")
+    variant = lab.variant("smallest-level", student)
+    key = levels.index(variant.answer) if variant.answer in levels else None
+    assert key is not None
+    if key > 0:
+        assert feedback("smallest-level", levels[key - 1]).mistakes == ("too-little-access",)
+    assert feedback("smallest-level", "Only an owner of the organization").mistakes == (
+        "too-much-access",
+    )
+    who = lab.variant("who-can", student)
+    assert feedback("who-can", [t for t in who.answer if t != "operations"]).mistakes[0] == (
+        "missing-admin-team"
+    )
+    assert "included-read-only" in feedback("who-can", ["developers", "qa"]).mistakes or (
+        who.params["action"] == "pull from"
+    )
+    assert feedback("who-can", "developers").status == "format-error"
+    assert feedback("who-manages-teams", "an editor of the organization").mistakes == (
+        "editor-not-owner",
+    )
+    assert feedback(
+        "who-manages-teams", "a member of a team with Admin on every repository"
+    ).mistakes == ("admin-is-per-repo",)
+    denied = lab.variant("predict-denied-pull", student)
+    pulled = next(c for c in denied.params["choices"] if "Pulling from" in c)
+    assert feedback("predict-denied-pull", pulled).mistakes == ("repo-private",)
+
+
+def test_hints_unlock_after_tries(lab):
+    exercise = lab.exercise("smallest-level")
+    variant = lab.variant(exercise, STUDENTS[0])
+    wrong = "Only an owner of the organization"
+    first = check_answer(exercise, variant, wrong, tries_used=0)
+    assert len(first.hints) == 1
+    second = check_answer(exercise, variant, wrong, tries_used=1)
+    assert len(second.hints) == 2
+
+
+# -- the notebook ---------------------------------------------------------------------------------
+
+
+def _cells():
+    return json.loads(NOTEBOOK.read_text("utf-8"))["cells"]
+
+
+def test_notebook_is_stored_clean_with_tags():
+    data = json.loads(NOTEBOOK.read_text("utf-8"))
+    assert (data["nbformat"], data["nbformat_minor"]) == (4, 5)
+    assert data["metadata"]["kernelspec"]["name"] == "python3"
+    cells = data["cells"]
+    ids = [cell["id"] for cell in cells]
+    assert len(set(ids)) == len(ids)
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+        assert "widgets" not in cell["metadata"]
+    assert "widgets" not in data["metadata"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    assert "setup" in code[0]["metadata"]["tags"]
+    assert f'labkit.start("{LAB_ID}")' in "".join(code[0]["source"])
+    assert code[-1]["metadata"]["tags"] == ["submission"]
+    assert cells[-1]["cell_type"] == "markdown"
+    shown = {
+        tag.removeprefix("exercise-")
+        for cell in code
+        for tag in cell["metadata"].get("tags", [])
+        if tag.startswith("exercise-")
+    }
+    assert shown == {exercise.id for exercise in get_lab(LAB_ID).exercises}
+    assert not any(
+        "getpass" in "".join(c["source"]) or "input(" in "".join(c["source"]) for c in code
+    )
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("student", STUDENTS)
+def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, lab):
+    from testbook import testbook
+
+    from labkit.records import records_from_notebook
+
+    before = {p.name: p.read_bytes() for p in (ROOT / "notebooks").iterdir() if p.is_file()}
+    scratch = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", scratch)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("LABKIT_STUDENT", student)
+    monkeypatch.delenv("LABKIT_GRADING", raising=False)
+    source = inspect.getsource(_solutions())
+    with testbook(scratch / NOTEBOOK.name, execute=False, timeout=120) as tb:
+        setup = next(i for i, c in enumerate(tb.nb.cells) if "setup" in c.metadata.get("tags", []))
+        tb.execute_cell(list(range(setup + 1)))
+        tb.inject(source + "\nsolve_organizations(lab)\n", after=setup, run=True)
+        tb.execute_cell(list(range(setup + 2, len(tb.nb.cells))))
+        errors = [
+            (cell.get("id"), output)
+            for cell in tb.nb.cells
+            if cell.cell_type == "code"
+            for output in cell.get("outputs", [])
+            if output.output_type == "error"
+        ]
+        assert errors == []
+        records = records_from_notebook(json.loads(json.dumps(tb.nb)))
+    assert len(records) == 1
+    result = grade_record(records[0], student, lab)
+    assert result.statuses == ()
+    assert result.score == lab.max_points, [
+        (e.exercise_id, e.status, e.mistakes) for e in result.exercises
+    ]
+    after = {p.name: p.read_bytes() for p in (ROOT / "notebooks").iterdir() if p.is_file()}
+    assert after == before
