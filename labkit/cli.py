@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(subcommands)
     _add_lint(subcommands)
     _add_serve(subcommands)
+    _add_grade(subcommands)
+    _add_key(subcommands)
     return parser
 
 
@@ -232,6 +234,151 @@ def _run_serve(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+# --- labkit grade ------------------------------------------------------------------------------
+
+
+def _add_grade(subcommands: argparse._SubParsersAction) -> None:
+    grade = subcommands.add_parser(
+        "grade",
+        help="grade a class's submissions",
+        description=(
+            "Grade every submission under SUBMISSIONS (nbgrader's submitted/<student>/<assignment>/"
+            ", <dir>/<student>/, a flat folder of <student>.ipynb, or LMS downloads with "
+            "--id-pattern). By default no student code runs: the records are read, the event "
+            "log replayed, and every check (hidden ones too) run here. Writes grades.csv (long "
+            "form), <stem>-<lab>.csv per lab, <stem>-report.html, and with --feedback one page "
+            "per student and lab. Nothing is written inside SUBMISSIONS."
+        ),
+    )
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="the folder of submissions")
+    grade.add_argument("-o", "--output", default="grades.csv", metavar="FILE", help="grades.csv")
+    grade.add_argument("--feedback", metavar="DIR", help="write DIR/<student>/<lab>.html")
+    grade.add_argument("--lab", metavar="LAB", help="grade this lab only (and assume it)")
+    grade.add_argument("--roster", metavar="FILE", help="CSV of student ids: absent ones get rows")
+    grade.add_argument(
+        "--id-pattern",
+        metavar="REGEX",
+        help="find the student id in file names with a named group, e.g. '^(?P<student>[^_]+)_'",
+    )
+    grade.add_argument("--student", metavar="ID", help="grade this student only")
+    grade.add_argument("--checks", metavar="DIR", help="instructor-only checks (*.py with CHECKS)")
+    grade.add_argument("--labs-dir", metavar="DIR", help="also read labs from DIR (as LABKIT_LABS)")
+    grade.add_argument(
+        "--execute", action="store_true", help="also run each notebook, isolated (Linux)"
+    )
+    grade.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes")
+    grade.add_argument(
+        "--show-hidden", action="store_true", help="name hidden checks in the feedback pages"
+    )
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.set_defaults(handler=_run_grade)
+
+
+def _inside(path: str, folder: str) -> bool:
+    from pathlib import Path
+
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from pathlib import Path
+
+    from labkit.errors import LabkitError
+    from labkit.grading.grade import _sanitize_sys_path
+
+    out = out or sys.stdout
+    _sanitize_sys_path([Path(args.submissions)])  # before any lazy import
+    from labkit.grading import GradeOptions, collect, grade_all, lab_grades, read_roster
+    from labkit.grading.report import summary_line, write_reports
+
+    for name, value in (("-o", args.output), ("--feedback", args.feedback)):
+        if value and _inside(value, args.submissions):
+            print(
+                f"labkit grade: {name} {value} is inside SUBMISSIONS; write elsewhere",
+                file=sys.stderr,
+            )
+            return 2
+    options = GradeOptions(
+        lab=args.lab, checks_dir=args.checks, execute=args.execute, labs_dir=args.labs_dir
+    )
+    try:
+        roster = read_roster(Path(args.roster)) if args.roster else None
+        submissions = collect(
+            args.submissions, id_pattern=args.id_pattern, roster=roster, only=args.student
+        )
+        if args.lab is not None:
+            from labkit.labs import get_lab
+
+            get_lab(args.lab, args.labs_dir)
+        graded = grade_all(
+            submissions,
+            options,
+            jobs=max(1, args.jobs),
+            progress=False if args.no_progress else None,
+        )
+    except LabkitError as error:
+        print(f"labkit grade: {error}", file=sys.stderr)
+        return 2
+    grades = lab_grades(graded, options)
+    written = write_reports(
+        grades,
+        Path(args.output),
+        feedback_dir=Path(args.feedback) if args.feedback else None,
+        show_hidden=args.show_hidden,
+    )
+    print(summary_line(grades), file=out)
+    for path in written[: 2 + len({g.lab for g in grades})]:
+        print(f"wrote {path}", file=out)
+    if args.feedback:
+        print(
+            f"wrote {len(written) - 2 - len({g.lab for g in grades})} feedback pages "
+            f"under {args.feedback}",
+            file=out,
+        )
+    return 0
+
+
+# --- labkit key --------------------------------------------------------------------------------
+
+
+def _add_key(subcommands: argparse._SubParsersAction) -> None:
+    key = subcommands.add_parser(
+        "key",
+        help="print a student's variant and its correct answers",
+        description=(
+            "Print the variant of LAB for one student (the lab-level parameters, each "
+            "exercise's parameters) and the correct answers, with the commands that solve each "
+            "task."
+        ),
+    )
+    key.add_argument("lab", metavar="LAB", help="a lab id, e.g. demo")
+    key.add_argument("--student", required=True, metavar="ID", help="the student id")
+    key.add_argument("--labs-dir", metavar="DIR", help="also read labs from DIR (as LABKIT_LABS)")
+    key.add_argument("--json", action="store_true", help="print the key as JSON")
+    key.set_defaults(handler=_run_key)
+
+
+def _run_key(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from labkit.errors import LabkitError
+    from labkit.grading.key import answer_key, format_key
+
+    out = out or sys.stdout
+    try:
+        key = answer_key(args.lab, args.student, args.labs_dir)
+    except LabkitError as error:
+        print(f"labkit key: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(key, indent=2, ensure_ascii=False), file=out)
+    else:
+        out.write(format_key(key))
     return 0
 
 
