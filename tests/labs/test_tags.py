@@ -223,11 +223,12 @@ def _choice(params: dict[str, Any], exercise_id: str, start: str) -> str:
 
 
 def _tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(path.read_bytes())
+    """What this test could change in the work tree: the lab's notebook, and any record folder
+    beside it (other engineers may add notebooks meanwhile)."""
+    digest = hashlib.sha256((folder / NOTEBOOK).read_bytes())
+    for answers in (folder / "labkit-answers", folder.parent / "labkit-answers"):
+        for path in sorted(answers.rglob("*")) if answers.is_dir() else ():
+            digest.update(str(path).encode() + (path.read_bytes() if path.is_file() else b""))
     return digest.hexdigest()
 
 
