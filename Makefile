@@ -15,7 +15,7 @@ PORT ?= 8888
 lab: venv
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
 	@root=""; [ "$$(id -u)" = 0 ] && root="--allow-root"; \
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $$root notebooks/00-start-here.ipynb
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $$root --LabApp.default_url=/lab/tree/00-start-here.ipynb
 
 test: system-deps venv lint
 	@.ci/phase "tests" $(BIN)/python -m pytest $(PYTEST_ARGS)
