@@ -145,7 +145,11 @@ def _grantable(registry: Registry, principal: Principal, scope: tuple[str, str, 
         return name == "catalog" and action == "*"
     if kind != "repository" or action not in _ACTIONS or not NAME_PATTERN.fullmatch(name):
         return False
-    return bool(registry.decide(principal, _ACTIONS[action], name))
+    if registry.decide(principal, _ACTIONS[action], name):
+        return True
+    # Pull on a repository that does not exist yet goes with the right to create it by a push.
+    missing = registry.peek(name) is None
+    return action == "pull" and missing and bool(registry.decide(principal, Action.PUSH, name))
 
 
 # -- the application ------------------------------------------------------------------------
@@ -511,7 +515,7 @@ class RegistryHandler(_Base):
         public_id = match["upload"]
         method = self.request.method
         self.principal(self._push_scopes() if method != "GET" else [self._push_scopes()[0]])
-        self.require_granted(self._push_scopes())
+        self.require_granted([("repository", self.name, "push")])
         session = self.state.uploads.get(public_id)
         if session is None or session.name != self.name or not self._owns(session):
             raise RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"upload": public_id})
