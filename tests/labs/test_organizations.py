@@ -253,6 +253,14 @@ def test_notebook_is_stored_clean_with_tags():
     )
 
 
+def _tree_state():
+    """This lab's notebook bytes, and whether an answers folder exists in the work tree."""
+    answers = [ROOT / "labkit-answers", ROOT / "notebooks" / "labkit-answers"]
+    return NOTEBOOK.read_bytes(), [
+        sorted(p.name for p in folder.iterdir()) if folder.exists() else None for folder in answers
+    ]
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, lab):
@@ -260,7 +268,7 @@ def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, 
 
     from labkit.records import records_from_notebook
 
-    before = {p.name: p.read_bytes() for p in (ROOT / "notebooks").iterdir() if p.is_file()}
+    before = _tree_state()
     scratch = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", scratch)
     home = tmp_path / "home"
@@ -268,8 +276,10 @@ def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, 
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("LABKIT_STUDENT", student)
     monkeypatch.delenv("LABKIT_GRADING", raising=False)
+    monkeypatch.chdir(scratch)
     source = inspect.getsource(_solutions())
-    with testbook(scratch / NOTEBOOK.name, execute=False, timeout=120) as tb:
+    resources = {"metadata": {"path": str(scratch)}}
+    with testbook(scratch / NOTEBOOK.name, execute=False, timeout=120, resources=resources) as tb:
         setup = next(i for i, c in enumerate(tb.nb.cells) if "setup" in c.metadata.get("tags", []))
         tb.execute_cell(list(range(setup + 1)))
         tb.inject(source + "\nsolve_organizations(lab)\n", after=setup, run=True)
@@ -289,5 +299,4 @@ def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, 
     assert result.score == lab.max_points, [
         (e.exercise_id, e.status, e.mistakes) for e in result.exercises
     ]
-    after = {p.name: p.read_bytes() for p in (ROOT / "notebooks").iterdir() if p.is_file()}
-    assert after == before
+    assert _tree_state() == before
