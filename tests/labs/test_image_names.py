@@ -1,0 +1,270 @@
+"""Lab 02-image-names: the definition lints clean, the solution scores full marks for two
+students (on the model and in the executed notebook), and typical wrong answers get their own
+mistake."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labkit.exercises import Kind, grade_record, lint_lab
+from labkit.labs import get_lab
+from labkit.labs.image_names import LAB
+from labkit.records import AnswerEntry, Record, now_iso, records_from_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "02-image-names.ipynb"
+SOLUTION = ROOT / "tests" / "solutions" / "image_names.py"
+STUDENTS = ("grace-hopper", "s2024-0342")
+
+
+def _solution() -> Any:
+    spec = importlib.util.spec_from_file_location("solution_image_names", SOLUTION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class StandIn:
+    """What the solution needs of a LabSession, without a kernel: answers are only kept."""
+
+    def __init__(self, student: str) -> None:
+        self.student = student
+        self.params = LAB.params_for(student)
+        self.world = LAB.new_world(student)
+        self.client = self.world.client("student")
+        self.answers: dict[str, Any] = {}
+
+    def variant(self, exercise_id: str):
+        return LAB.variant(exercise_id, self.student)
+
+    def submit(self, exercise_id: str, raw: Any) -> None:
+        self.answers[exercise_id] = raw
+
+    def check(self, exercise_id: str) -> None:
+        self.answers[exercise_id] = None
+
+    def record(self) -> Record:
+        return Record(
+            lab=LAB.id,
+            student=self.student,
+            fingerprint=LAB.fingerprint(self.student),
+            answers={k: AnswerEntry(v, now_iso(), tries=1) for k, v in self.answers.items()},
+            events=tuple(LAB.student_events(self.world, self.student)),
+        )
+
+
+def _solved(student: str) -> StandIn:
+    lab = StandIn(student)
+    _solution().solve_image_names(lab)
+    return lab
+
+
+def _grade_answer(student: str, exercise_id: str, raw: Any, commands: tuple[str, ...] = ()):
+    lab = StandIn(student)
+    for line in commands:
+        lab.client.run(line)
+    lab.answers[exercise_id] = raw
+    return grade_record(lab.record(), student, LAB).exercise(exercise_id)
+
+
+# -- model level --------------------------------------------------------------------------
+
+
+def test_lab_is_registered_and_lints_clean():
+    assert get_lab("02-image-names") is LAB
+    assert lint_lab(LAB) == []
+    assert len(LAB.exercises) >= 6
+    assert len({e.kind for e in LAB.exercises}) >= 4
+    assert any(e.kind is Kind.TASK for e in LAB.exercises)
+
+
+def test_every_exercise_has_two_mistakes_and_a_hint():
+    for exercise in LAB.exercises:
+        assert len(exercise.mistakes) >= 2, exercise.id
+        assert exercise.hints, exercise.id
+
+
+def test_every_concept_of_the_lab_is_exercised():
+    exercised = {c for e in LAB.exercises for c in e.concepts}
+    assert set(LAB.concepts) <= exercised
+
+
+def test_variants_differ_between_students():
+    a, b = STUDENTS
+    assert LAB.fingerprint(a) != LAB.fingerprint(b)
+    assert LAB.params_for(a)["docker_id"] != LAB.params_for(b)["docker_id"]
+    differing = [
+        e.id for e in LAB.exercises if LAB.variant(e, a).params != LAB.variant(e, b).params
+    ]
+    assert len(differing) >= 4
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_solution_scores_full_marks(student):
+    result = grade_record(_solved(student).record().to_json(), student, LAB)
+    assert result.statuses == ()
+    assert {e.exercise_id: e.status for e in result.exercises} == {
+        e.id: "correct" for e in LAB.exercises
+    }
+    assert result.score == LAB.max_points
+
+
+def test_another_students_record_is_flagged():
+    a, b = STUDENTS
+    result = grade_record(_solved(a).record(), b, LAB)
+    assert "other-student" in result.statuses and "variant-changed" in result.statuses
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_typical_wrong_answers_get_their_mistake(student):
+    params = {e.id: LAB.variant(e, student).params for e in LAB.exercises}
+    world = LAB.params_for(student)
+    fq = params["fully-qualify"]
+    url = params["fix-url"]["url"]
+    which = params["which-registry"]
+    mine = params["your-namespace"]
+    cases = [
+        (
+            "parts-hub-name",
+            _parts(params["parts-hub-name"]["text"], registry=""),
+            "missing-registry",
+        ),
+        (
+            "parts-hub-name",
+            _parts(params["parts-hub-name"]["text"], namespace="library"),
+            "wrong-namespace",
+        ),
+        (
+            "parts-other-registry",
+            _parts(params["parts-other-registry"]["text"], registry="docker.io"),
+            "wrong-registry",
+        ),
+        (
+            "parts-other-registry",
+            _parts(params["parts-other-registry"]["text"], tag="latest"),
+            "latest-is-newest",
+        ),
+        ("fully-qualify", f"{fq['name']}:{fq['tag']}", "missing-registry"),
+        ("fully-qualify", f"docker.io/{fq['name']}:{fq['tag']}", "missing-library"),
+        ("fully-qualify", f"docker.io/library/{fq['name']}", "missing-tag"),
+        ("fix-url", url, "url-scheme"),
+        ("fix-url", url.removeprefix("https://").split("/", 1)[1], "wrong-registry"),
+        (
+            "predict-url-error",
+            "Error response from daemon: pull access denied for web-app",
+            "client-side-check",
+        ),
+        ("predict-url-error", "invalid image name", "wrong-line"),
+        ("which-registry", "Docker Hub", "hub-by-default"),
+        ("which-registry", "Google Container Registry", "gcr-retired"),
+        (
+            "your-namespace",
+            f"{mine['other_owner']}/{mine['app']}:{mine['version']}",
+            "wrong-namespace",
+        ),
+        ("your-namespace", f"library/{mine['app']}:{mine['version']}", "wrong-namespace"),
+        ("your-namespace", f"{world['docker_id']}/{mine['app']}".upper(), "uppercase-repo"),
+    ]
+    assert "Docker Hub" in which["choices"]
+    for exercise_id, raw, code in cases:
+        graded = _grade_answer(student, exercise_id, raw)
+        assert graded.status != "correct" and code in graded.mistakes, (exercise_id, code, graded)
+
+
+def test_hub_website_gets_its_own_explanation():
+    student = STUDENTS[0]
+    mine = LAB.variant("your-namespace", student).params
+    owner = "hub.docker.com/" + (
+        LAB.params_for(student)["docker_id"]
+        if "personal" in mine["where"]
+        else LAB.params_for(student)["org"]
+    )
+    graded = _grade_answer(student, "your-namespace", f"{owner}/{mine['app']}:{mine['version']}")
+    assert graded.mistakes == ("wrong-registry",)
+    assert "web site" in graded.feedback
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_typical_wrong_pulls_get_their_mistake(student):
+    p = LAB.variant("pull-by-full-name", student).params
+    cases = [
+        ((f"docker pull {p['short']}",), "missing-registry"),
+        ((f"docker pull docker.io/{p['short']}",), "missing-library"),
+        ((f"docker pull docker.io/library/{p['name']}",), "missing-tag"),
+        (("docker pull docker.io/library/busybox:1.37",), "not-done"),
+        ((), "not-done"),
+    ]
+    for commands, code in cases:
+        graded = _grade_answer(student, "pull-by-full-name", None, commands)
+        assert graded.score == 0 and code in graded.mistakes, (commands, code, graded)
+
+
+def _parts(text: str, **changes: str) -> dict[str, str]:
+    import labkit
+
+    ref = labkit.parse_reference(text)
+    parts = {
+        "registry": ref.domain,
+        "namespace": ref.namespace or "",
+        "name": ref.name,
+        "tag": ref.tag or "latest",
+    }
+    return {**parts, **changes}
+
+
+# -- notebook level ----------------------------------------------------------------------------
+
+
+def _tree_digest(folder: Path) -> str:
+    """What this test could change in the work tree: the lab's notebook, and any record folder
+    beside it (other engineers may add notebooks meanwhile)."""
+    digest = hashlib.sha256((folder / NOTEBOOK).read_bytes())
+    for answers in (folder / "labkit-answers", folder.parent / "labkit-answers"):
+        for path in sorted(answers.rglob("*")) if answers.is_dir() else ():
+            digest.update(str(path).encode() + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("student", STUDENTS)
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
+    from testbook import testbook
+
+    before = _tree_digest(ROOT / "notebooks")
+    scratch = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", scratch)
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABKIT_STUDENT", student)
+    resources = {"metadata": {"path": str(scratch)}}
+    with testbook(scratch / NOTEBOOK, execute=True, timeout=60, resources=resources) as tb:
+        errors = [
+            (cell.get("id"), output)
+            for cell in tb.nb.cells
+            if cell.cell_type == "code"
+            for output in cell.outputs
+            if output.output_type == "error"
+            or (output.output_type == "stream" and output.name == "stderr")
+        ]
+        assert errors == []
+        tags = {t for cell in tb.nb.cells for t in cell.metadata.get("tags", ())}
+        assert {"setup", "submission"} <= tags
+        assert {f"exercise-{e.id}" for e in LAB.exercises} <= tags
+        tb.inject(SOLUTION.read_text(encoding="utf-8"), pop=True)
+        tb.inject("solve_image_names(lab)", pop=True)
+        tb.execute_cell("submission")
+        notebook = json.loads(json.dumps(tb.nb))
+    records = [r for r in records_from_notebook(notebook) if r.lab == LAB.id]
+    assert len(records) == 1
+    assert records[0].student == student
+    result = grade_record(records[0], student, LAB)
+    assert result.statuses == ()
+    assert result.score == LAB.max_points
+    assert _tree_digest(ROOT / "notebooks") == before
