@@ -46,7 +46,8 @@ def test_header_says_whose_variant_and_where_the_id_came_from(tmp_path):
     assert header.children[1].children[1].value == "0 of 7 exercises answered correctly"
 
 
-def test_start_prints_the_header_in_plain_python(tmp_path, capsys):
+def test_start_prints_the_header_in_plain_python(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("labkit.session._shell", lambda: None)
     start("demo", student=STUDENT, folder=tmp_path)
     assert f"variant for: {STUDENT} (from student=)" in capsys.readouterr().out
 
@@ -145,6 +146,7 @@ def test_submission_round_trips_through_a_saved_notebook(tmp_path, monkeypatch, 
     lab.client.run("docker pull alpine:3.21")
     lab.submit("fully-qualified", lab.variant("fully-qualified").answer)
     shown = []
+    monkeypatch.setattr("labkit.session._shell", lambda: None)  # another test may start one
     monkeypatch.setattr(
         "labkit.session.display", lambda *objs, raw=False: shown.extend((o, raw) for o in objs)
     )
@@ -167,7 +169,8 @@ def test_submission_round_trips_through_a_saved_notebook(tmp_path, monkeypatch, 
     assert "Ctrl+S" in out and "File > Save" in out and ".ipynb" in out
 
 
-def test_submission_in_plain_python_prints_the_summary(tmp_path, capsys):
+def test_submission_in_plain_python_prints_the_summary(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("labkit.session._shell", lambda: None)
     lab = start("demo", student=STUDENT, folder=tmp_path)
     lab.submission()
     out = capsys.readouterr().out
@@ -175,6 +178,7 @@ def test_submission_in_plain_python_prints_the_summary(tmp_path, capsys):
 
 
 def test_reset_needs_confirmation_then_starts_over_and_is_recorded(tmp_path, capsys):
+    # reset prints in a kernel too: its output is the cell's, not a callback's
     lab = start("demo", student=STUDENT, folder=tmp_path)
     lab.client.run("docker pull alpine:3.21")
     view = lab.view("fully-qualified")
@@ -201,9 +205,9 @@ def test_reset_needs_confirmation_then_starts_over_and_is_recorded(tmp_path, cap
 
 
 def test_works_with_an_ipython_shell(tmp_path, monkeypatch):
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.core.interactiveshell import InteractiveShell
 
-    shell = start_ipython()
+    shell = InteractiveShell.instance()  # the one another test made, or a new one
     lab = start("demo", student=STUDENT, folder=tmp_path)
     assert "docker" in shell.magics_manager.magics["line"]
     assert magic.current_client() is lab.client
