@@ -61,6 +61,7 @@ __all__ = [
     "Limits",
     "execute_many",
     "execute_submission",
+    "isolation",
 ]
 
 STATUSES = (
@@ -421,6 +422,17 @@ def _bwrap_prefix(scratch: Path) -> list[str]:
 _bwrap_checked: dict[str, bool] = {}
 
 
+def isolation() -> str:
+    """How a child is confined here: "bwrap" (read-only file system but its scratch folder),
+    "user <name>" (root drops to that user), or "limits only" (no protection of other files)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap and _bwrap_works(bwrap):
+        return "bwrap"
+    if _child_user() is not None:
+        return f"user {CHILD_USER}"
+    return "limits only"
+
+
 def _bwrap_works(bwrap: str) -> bool:
     if bwrap not in _bwrap_checked:
         try:
@@ -449,6 +461,7 @@ class _Run:
     output_limit_cell: int | None = None
     protocol_bytes: int = 0
     stderr: bytearray = field(default_factory=bytearray)
+    confined: bool = False
 
 
 def execute_submission(
@@ -600,14 +613,15 @@ def _run_in_scratch(
 
     control_read, control_write = os.pipe()
     env[CONTROL_FD_VARIABLE] = str(control_write)
+    confinement = _bwrap_prefix(scratch)
     command = [
-        *_bwrap_prefix(scratch),
+        *confinement,
         sys.executable,
         "-I",
         "-c",
         "from labkit.grading.execute import child_main; child_main()",
     ]
-    run = _Run()
+    run = _Run(confined=bool(confinement))
     process = None
     try:
         with _spawn_lock:  # preexec_fn is safest when one thread forks at a time
@@ -765,12 +779,23 @@ def _finished_status(run: _Run, limits: Limits) -> tuple[str, str]:
         return "ok", f"all {ran} code cells ran"
     listed = ", ".join(f"cell {_cell_label(index)} ({name})" for index, name in errors[:5])
     more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-    return "ok", f"all {ran} code cells ran; errors in {listed}{more}"
+    too_large = [
+        index
+        for index in sorted(run.outputs)
+        for output in run.outputs[index]
+        if output.get("output_type") == "error" and "File too large" in str(output.get("evalue"))
+    ]
+    limit = (
+        f"; cell {_cell_label(too_large[0])} hit the file-size limit ({_size(limits.file_bytes)})"
+        if too_large
+        else ""
+    )
+    return "ok", f"all {ran} code cells ran; errors in {listed}{more}{limit}"
 
 
 def _output_reason(run: _Run, limits: Limits, *, stopped: bool) -> str:
     where = f"cell {_cell_label(run.output_limit_cell)}"
-    tail = "the run was stopped" if stopped else "the rest of its output was dropped"
+    tail = "the run was stopped" if stopped else "the notebook's later output was dropped"
     return f"{where} printed more than {_size(limits.output_bytes)} of output; {tail}"
 
 
@@ -797,6 +822,8 @@ def _ended_status(process: subprocess.Popen, run: _Run, limits: Limits) -> tuple
     text = run.stderr.decode("utf-8", "replace")
     if "MemoryError" in text or "Cannot allocate memory" in text or "out of memory" in text:
         return "memory-limit", f"the notebook ran out of memory {where}"
+    if code is not None and run.confined and 128 < code < 128 + 65:
+        code = 128 - code  # bwrap reports a child killed by signal N as 128 + N
     if code is not None and code < 0:
         number = -code
         if number == signal.SIGXCPU:
@@ -915,7 +942,11 @@ def child_main() -> None:
     sys.stdout = _CellStream("stdout", sink)
     sys.stderr = _CellStream("stderr", sink)
 
+    runner = os.getpid()
+
     def send(message: dict) -> None:
+        if os.getpid() != runner:  # a fork of the notebook's process that left its cell
+            os._exit(0)
         data = (json.dumps(message, ensure_ascii=False, default=repr) + "\n").encode()
         view = memoryview(data)
         while view:
