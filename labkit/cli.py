@@ -287,14 +287,29 @@ def _inside(path: str, folder: str) -> bool:
     return True
 
 
+def _drop_submission_paths(root: os.PathLike[str]) -> None:
+    """Drop the current folder and any folder inside SUBMISSIONS from ``sys.path``, so nothing
+    a student left there (a ``labkit.py``, a ``tqdm.py``, a ``csv.py``) is ever imported."""
+    from pathlib import Path
+
+    resolved = Path(root).resolve()
+    kept = []
+    for entry in sys.path:
+        if entry in ("", "."):
+            continue
+        path = Path(entry).resolve()
+        if path == resolved or resolved in path.parents:
+            continue
+        kept.append(entry)
+    sys.path[:] = kept
+
+
 def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from pathlib import Path
 
-    from labkit.errors import LabkitError
-    from labkit.grading.grade import _sanitize_sys_path
-
     out = out or sys.stdout
-    _sanitize_sys_path([Path(args.submissions)])  # before any lazy import
+    _drop_submission_paths(Path(args.submissions))  # before any lazy import
+    from labkit.errors import LabkitError
     from labkit.grading import GradeOptions, collect, grade_all, lab_grades, read_roster
     from labkit.grading.report import summary_line, write_reports
 

@@ -125,7 +125,7 @@ def load_json_file(path: Path, inside: Path | None = None) -> tuple[Any, str]:
         value = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
     except json.JSONDecodeError as error:
         return None, (
-            f"{path.name} is not valid JSON ({error.msg} at line {error.lineno} column "
+            f"{path.name} is not valid JSON ({error.msg}: line {error.lineno}, column "
             f"{error.colno}); it may have been edited by hand or cut short"
         )
     except RecursionError:
@@ -185,6 +185,8 @@ def read_notebook(path: Path, inside: Path | None = None) -> NotebookInfo:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     kernelspec = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
     kernel = str(kernelspec.get("name", ""))
+    if major == 0 and "worksheets" not in value and "cells" not in value:
+        return NotebookInfo(path, f"{path.name} is JSON but not a notebook (no cells)")
     if major < 4:
         cells: list[Any] = []
         for sheet in value.get("worksheets") or ():

@@ -270,12 +270,16 @@ def _replay_mismatches(lab: Lab, student: str, events: Sequence[Mapping[str, Any
             if recorded.kind != "docker":
                 continue
             want, got = recorded.outcome, replayed.outcome
-            for key in ("exit_code", "output"):
-                if want.get(key) != got.get(key):
-                    problems.append(
-                        f"event {index} (`{recorded.action}`) records {key} "
-                        f"{want.get(key)!r} but replays to {got.get(key)!r}"
-                    )
+            if want.get("exit_code") != got.get("exit_code"):
+                problems.append(
+                    f"event {index} (`{recorded.action}`) records exit code "
+                    f"{want.get('exit_code')!r} but replays to {got.get('exit_code')!r}"
+                )
+            elif want.get("output") != got.get("output"):
+                problems.append(
+                    f"event {index} (`{recorded.action}`) records an output that the command "
+                    "does not print when replayed"
+                )
     return problems
 
 
@@ -321,7 +325,9 @@ def _grade_lab(
         events = events[:MAX_EVENTS]
         record = replace(record, events=tuple(events))
     result = grade_record(record, student, lab)
-    mismatches = _replay_mismatches(lab, student, events) if events else []
+    # a log is checked against the world of the student it was made for
+    log_student = record.student if "other-student" in result.statuses else student
+    mismatches = _replay_mismatches(lab, log_student, events) if events else []
     if mismatches:
         statuses.append("forged")
         shown = "; ".join(mismatches[:3])
@@ -357,7 +363,7 @@ def _grade_lab(
     elif version_note:
         statuses.append("variant-changed")
         reasons.append(f"the record was {version_note}; the variant is the same")
-    if "replay-failed" in result.statuses:
+    if "replay-failed" in result.statuses and not mismatches:
         statuses.append("replay-failed")
         reasons.extend(p for p in result.problems if "replayed" in p)
     exercises = []
@@ -537,8 +543,8 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
     lab_notes: dict[str, list[str]] = {}
     problems: list[str] = []
     seen_notebook_lab: set[str] = set()
-    readable_notebooks = 0
     execution: dict[str, tuple[str, str]] = {}
+    unreadable: set[str] = set()
 
     def add(lab_id: str, source: str, record: Record) -> None:
         if options.lab is not None and lab_id != options.lab:
@@ -564,7 +570,6 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
         if info.problem and not info.sources:
             problems.append(info.problem)
             continue
-        readable_notebooks += 1
         record_labs = {r.record.lab for r in info.records if r.record is not None}
         lab_id = (
             info.lab or (next(iter(sorted(record_labs))) if record_labs else None) or options.lab
@@ -574,6 +579,7 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
             continue
         if info.problem:
             problems.append(info.problem)
+            unreadable.add(lab_id)
         seen_notebook_lab.add(lab_id)
         sources_by_lab.setdefault(lab_id, []).extend(info.sources)
         if info.kernel and info.kernel != "python3":
@@ -618,6 +624,9 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
                 grades.append(_empty_lab(student, lab, status, "; ".join([reason, *note_list])))
                 continue
             note_list.insert(0, reason)
+        if lab_id not in by_lab and lab_id in unreadable:
+            grades.append(_empty_lab(student, lab, "malformed", "; ".join(note_list)))
+            continue
         if lab_id not in by_lab:
             grades.append(
                 _empty_lab(
@@ -682,30 +691,6 @@ def _execute(
 
 
 # -- the whole run ---------------------------------------------------------------------------
-
-
-def _sanitize_sys_path(roots: Iterable[Path]) -> None:
-    """Drop the current folder and any folder inside a submissions root from ``sys.path``, so
-    nothing a student left there (a ``labkit.py``, a ``tqdm.py``) is ever imported."""
-    resolved = []
-    for root in roots:
-        try:
-            resolved.append(root.resolve())
-        except OSError:
-            continue
-    kept = []
-    for entry in sys.path:
-        if entry in ("", "."):
-            continue
-        try:
-            path = Path(entry).resolve()
-        except OSError:
-            kept.append(entry)
-            continue
-        if any(path == root or root in path.parents for root in resolved):
-            continue
-        kept.append(entry)
-    sys.path[:] = kept
 
 
 def _worker_init() -> None:

@@ -203,6 +203,8 @@ def feedback_html(grade: LabGrade, *, show_hidden: bool = False) -> str:
                     f"<li>{'✔' if passed else '✘'} {e(name)}</li>" for name, passed in item.hidden
                 )
                 message += f"<p>Hidden checks:</p><ul>{detail}</ul>"
+            elif "hidden check" in item.feedback and not failed:
+                pass  # the public message already says how many hidden checks run
             elif failed:
                 message += f"<p>{n} hidden check{plural} run at grading; {failed} did not pass.</p>"
             else:
