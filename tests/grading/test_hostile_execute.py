@@ -87,7 +87,7 @@ def class_folder(tmp_path, monkeypatch):
     for student in ("alice", "bob"):
         answers = submissions / student / "demo" / "labkit-answers"
         answers.mkdir(parents=True)
-        (answers / "demo.json").write_text('{"lab": "demo", "student": "%s"}' % student)
+        (answers / "demo.json").write_text(json.dumps({"lab": "demo", "student": student}))
     output = tmp_path / "out"
     output.mkdir()
     (output / "grades.csv").write_text("student,lab,exercise,score,max,status,reason\n")
@@ -131,7 +131,8 @@ def test_a_perfect_notebook_runs_and_its_records_come_back(class_folder):
         "        exercise.options['solve'](lab.world, variant)\n"
         "        statuses[exercise.id] = lab.check(exercise.id).status\n"
         "    else:\n"
-        "        statuses[exercise.id] = lab.submit(exercise.id, exercise.key_raw(variant)).status\n"
+        "        key = exercise.key_raw(variant)\n"
+        "        statuses[exercise.id] = lab.submit(exercise.id, key).status\n"
         "print(sorted(set(statuses.values())))",
         student="perfect-student",
     )

@@ -1,0 +1,157 @@
+"""The --execute runner: outputs per cell, magics, environment, records, several at once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from labkit.grading.execute import (
+    ExecutionItem,
+    Limits,
+    NotANotebook,
+    execute_many,
+    execute_submission,
+    load_notebook,
+)
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--execute is Linux only"),
+    pytest.mark.timeout(60),
+]
+LIMITS = Limits(cell_seconds=10, total_seconds=20, output_bytes=64 << 10)
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": f"c{index}",
+                        "metadata": {},
+                        "source": source.splitlines(keepends=True),
+                        "outputs": [{"output_type": "stream", "name": "stdout", "text": "old"}],
+                        "execution_count": 99,
+                    }
+                    for index, source in enumerate(cells)
+                ],
+            }
+        )
+    )
+    return path
+
+
+def test_outputs_are_captured_per_cell_like_a_kernel(tmp_path):
+    path = write_notebook(
+        tmp_path / "lab.ipynb",
+        "print('hello')\n40 + 2",
+        "from IPython.display import display, HTML\ndisplay(HTML('<b>bold</b>'))",
+        "import sys\nprint('warn', file=sys.stderr)",
+        "1 / 0",
+        "None",
+    )
+    result = execute_submission(path, student="s1", lab="demo", limits=LIMITS)
+    assert result.status == "ok"
+    assert "cell 4 (ZeroDivisionError)" in result.reason
+    cells = result.notebook["cells"]
+    assert [cell["execution_count"] for cell in cells] == [1, 2, 3, 4, 5]
+    assert cells[0]["outputs"] == [
+        {"output_type": "stream", "name": "stdout", "text": "hello\n"},
+        {"output_type": "execute_result", "execution_count": 1, "data": {"text/plain": "42"},
+         "metadata": {}},
+    ]  # fmt: skip
+    assert cells[1]["outputs"][0]["data"]["text/html"] == "<b>bold</b>"
+    assert cells[2]["outputs"] == [{"output_type": "stream", "name": "stderr", "text": "warn\n"}]
+    assert cells[3]["outputs"][0]["ename"] == "ZeroDivisionError"
+    assert cells[4]["outputs"] == []
+
+
+def test_magics_and_widgets_work_without_a_kernel(tmp_path):
+    path = write_notebook(
+        tmp_path / "lab.ipynb",
+        "%load_ext labkit",
+        "%docker pull alpine",
+        "%%docker\ndocker images",
+        "import ipywidgets\nipywidgets.IntSlider(3)",
+    )
+    result = execute_submission(path, student="s1", lab="demo", limits=LIMITS)
+    assert result.status == "ok", result.reason
+    cells = result.notebook["cells"]
+    assert "Pulling from library/alpine" in cells[1]["outputs"][0]["text"]
+    assert "alpine" in cells[2]["outputs"][0]["text"]
+    assert "application/vnd.jupyter.widget-view+json" in cells[3]["outputs"][0]["data"]
+
+
+def test_the_child_runs_as_the_student_in_a_scratch_folder(tmp_path):
+    folder = tmp_path / "alice"
+    path = write_notebook(
+        folder / "lab.ipynb",
+        "import os, sys\n"
+        "print(os.environ['LABKIT_GRADING'], os.environ['LABKIT_STUDENT'])\n"
+        "print(os.getcwd())\n"
+        "print(sorted(os.listdir('.')))\n"
+        "print(os.getcwd() in sys.path, '' in sys.path)\n"
+        "print(input.__name__)",
+        "input()",
+    )
+    (folder / "secret.txt").write_text("not copied")
+    result = execute_submission(path, student="alice-42", lab="demo", limits=LIMITS)
+    lines = result.notebook["cells"][0]["outputs"][0]["text"].splitlines()
+    assert lines[0] == "1 alice-42"
+    assert lines[1] != str(folder)
+    assert "secret.txt" not in lines[2] and "lab.ipynb" in lines[2]
+    assert lines[3] == "False False"
+    assert result.notebook["cells"][1]["outputs"][0]["ename"] == "EOFError"  # never blocks
+
+
+def test_saved_records_are_copied_in_and_the_runs_records_come_back(tmp_path):
+    folder = tmp_path / "bob"
+    answers = folder / "labkit-answers"
+    answers.mkdir(parents=True)
+    (answers / "demo.json").write_text(json.dumps({"lab": "demo", "saved": True}))
+    (answers / "notes.txt").write_text("ignored")
+    path = write_notebook(
+        folder / "lab.ipynb",
+        "import json, pathlib\n"
+        "saved = json.loads(pathlib.Path('labkit-answers/demo.json').read_text())\n"
+        "pathlib.Path('labkit-answers/other.json').write_text(json.dumps({'seen': saved}))",
+    )
+    before = path.read_bytes()
+    result = execute_submission(path, student="bob", lab="demo", limits=LIMITS, extra_files=answers)
+    assert result.status == "ok", result.reason
+    assert result.records == [
+        {"lab": "demo", "saved": True},
+        {"seen": {"lab": "demo", "saved": True}},
+    ]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in answers.iterdir()) == ["demo.json", "notes.txt"]
+
+
+def test_execute_many_keeps_the_items_order(tmp_path):
+    items = [
+        ExecutionItem(write_notebook(tmp_path / f"s{n}.ipynb", f"print({n})"), f"s{n}", "demo")
+        for n in range(4)
+    ]
+    done = []
+    results = execute_many(items, 2, limits=LIMITS, on_done=lambda index, _: done.append(index))
+    assert [r.notebook["cells"][0]["outputs"][0]["text"] for r in results] == [
+        f"{n}\n" for n in range(4)
+    ]
+    assert sorted(done) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"nbformat": 4}', '{"nbformat": 4, "cells": [1]}', '{"nbformat": 4.0, "cells": "x"}'],
+)
+def test_load_notebook_refuses_what_is_not_a_notebook(text):
+    with pytest.raises(NotANotebook):
+        load_notebook(text.encode())
