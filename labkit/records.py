@@ -386,11 +386,12 @@ def records_from_notebook(notebook: Mapping[str, Any]) -> list[Record]:
             if not isinstance(data, Mapping) or MIME_TYPE not in data:
                 continue
             value = data[MIME_TYPE]
-            if isinstance(value, str):  # some front-ends store JSON outputs as text
-                try:
-                    value = json.loads(value)
-                except json.JSONDecodeError:
-                    continue
+            try:
+                # Plain JSON types only: some front-ends store JSON outputs as text, and a
+                # notebook read with nbformat holds dict subclasses the checks would refuse.
+                value = json.loads(value if isinstance(value, str) else json.dumps(value))
+            except (TypeError, ValueError):
+                continue
             try:
                 records.append(Record.from_json(value))
             except CorruptRecord:

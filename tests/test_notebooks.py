@@ -35,6 +35,5 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
         if cell.cell_type == "code"
         for output in cell.outputs
         if output.output_type == "error"
-        or (output.output_type == "stream" and output.name == "stderr")
     ]
     assert errors == []
