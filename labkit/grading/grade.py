@@ -601,7 +601,7 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
                 problems.append(found.problem)
                 continue
             if found.record.lab != lab_id:
-                lab_notes.setdefault(found.record.lab, []).append(
+                lab_notes.setdefault(lab_id, []).append(
                     f"{path.name} starts lab {lab_id!r} but carries a record for lab "
                     f"{found.record.lab!r}"
                 )
@@ -614,7 +614,12 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
         lab = labs.get(lab_id)
         if lab is None:
             grades.append(
-                LabGrade(student, lab_id, "unknown-lab", f"no lab {lab_id!r} is installed here")
+                LabGrade(
+                    student,
+                    lab_id,
+                    "unknown-lab",
+                    "; ".join([f"no lab {lab_id!r} is installed here", *lab_notes.get(lab_id, [])]),
+                )
             )
             continue
         note_list = [*notes, *lab_notes.get(lab_id, []), *problems]
