@@ -164,6 +164,7 @@ class _State:
         self.lock = lock
         self.tokens = TokenStore()
         self.uploads: dict[str, _Session] = {}
+        self.challenged: set[tuple[str, tuple]] = set()
         self.realm = ""  # set once the port is known
 
     @property
@@ -352,6 +353,15 @@ class RegistryHandler(_Base):
         if grant is None:
             raise _Challenge(scopes, "invalid_token")
         if not set(scopes) <= grant.requested:
+            # 401 asks for a new token. A client that sends the same token again (oras-py
+            # refreshes only on 403) gets 403 with the same challenge.
+            key = (token.strip(), tuple(scopes))
+            if key in self.state.challenged:
+                self.set_header(
+                    "WWW-Authenticate", self.challenge_header(scopes, "insufficient_scope")
+                )
+                raise RegistryError("DENIED")
+            self.state.challenged.add(key)
             raise _Challenge(scopes, "insufficient_scope")
         self.grant = grant
         return grant.principal
@@ -436,17 +446,31 @@ class RegistryHandler(_Base):
         if not DIGEST_PATTERN.fullmatch(digest):
             raise RegistryError("DIGEST_INVALID", detail={"digest": digest})
         registry = self.state.registry
-        if method == "HEAD":
-            size = registry.check_blob(principal, self.name, digest)
-            body = b""
-        else:
-            body = registry.get_blob(principal, self.name, digest)
-            size = len(body)
+        try:
+            if method == "HEAD":
+                size = registry.check_blob(principal, self.name, digest)
+                body = b""
+            else:
+                body = registry.get_blob(principal, self.name, digest)
+                size = len(body)
+        except RegistryError as error:
+            raise self._blob_refusal(principal, digest, error) from None
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Content-Length", str(size))
         self.set_header("Docker-Content-Digest", digest)
         self.set_header("Etag", f'"{digest}"')
         self.finish(body)
+
+    def _blob_refusal(self, principal: Principal, digest: str, error: RegistryError):
+        """A pusher asking about a blob of a repository its first push has not created yet
+        gets BLOB_UNKNOWN (or the blob, if already uploaded), as from any registry; labkit's
+        registry hides missing repositories behind DENIED."""
+        registry = self.state.registry
+        if error.code != "DENIED" or registry.peek(self.name) is not None:
+            return error
+        if not registry.decide(principal, Action.PUSH, self.name):
+            return error
+        return RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
 
     def on_manifest(self, match: re.Match) -> None:
         method = self.request.method
