@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the tests need: Chromium for the browser tests,
-# docker-registry (distribution v2) and skopeo for the wire tests.
-SYSTEM_PACKAGES := chromium docker-registry skopeo
+# docker-registry (distribution v2) and skopeo for the wire tests; bubblewrap isolates
+# notebooks that `labkit grade --execute` runs.
+SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap
 PORT ?= 8888
 
 .PHONY: lab test test-fast lint format system-deps venv bench clean
