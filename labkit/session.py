@@ -405,6 +405,15 @@ class LabSession:
 
     # -- the magic ----------------------------------------------------------------------------
 
+    def course_id_form(self):
+        """A box where the student gives their course id once; every lab then uses it for
+        the student's variants (kept in ``~/.labkit/student-id``)."""
+        from labkit.widgets.course import CourseIdForm
+
+        form = CourseIdForm(current=self.student, source=self.student_source)
+        display(form.widget)
+        return form
+
     def load_magic(self) -> None:
         """Bind ``%docker`` to this lab's client, and register it when a shell is running."""
         from labkit.magic import load_ipython_extension, use_client

@@ -1,0 +1,55 @@
+"""The course-id form of 00-start-here: the student gives their id once, every lab uses it."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+
+from labkit.errors import LabkitError
+from labkit.records import remember_student
+from labkit.widgets.style import badge
+
+__all__ = ["CourseIdForm"]
+
+
+class CourseIdForm:
+    """A text box and a Save button; ``.message`` (HTML) says what happened."""
+
+    def __init__(self, current: str = "", source: str = "") -> None:
+        self.text = widgets.Text(
+            value="",
+            placeholder="the id your course gave you, e.g. s1234567",
+            description="Course id:",
+            layout=widgets.Layout(width="28em"),
+        )
+        self.save_button = widgets.Button(description="Save", icon="save")
+        self.message = widgets.HTML(
+            value=(
+                f"<span>Your variants are now for <code>{html.escape(current)}</code>"
+                f" (from {html.escape(source)}).</span>"
+                if current
+                else ""
+            )
+        )
+        self.saved: str | None = None
+        self.save_button.on_click(self._save)
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.save_button]), self.message])
+
+    def _save(self, _: Any = None) -> None:
+        value = self.text.value.strip()
+        try:
+            path = remember_student(value)
+        except LabkitError as error:
+            self.message.value = f"{badge('format-error')} {html.escape(str(error))}"
+            return
+        except OSError as error:
+            self.message.value = f"{badge('refused')} cannot save it: {html.escape(str(error))}"
+            return
+        self.saved = value
+        self.message.value = (
+            f"{badge('recorded', words='Saved')} <code>{html.escape(value)}</code> in "
+            f"<code>{html.escape(str(path))}</code>. Run the set-up cell again (and in any lab "
+            "already open) to get your variants."
+        )
