@@ -680,7 +680,9 @@ def _execute(
     from labkit.grading.execute import execute_submission
     from labkit.records import CorruptRecord, Record, records_from_notebook
 
-    result = execute_submission(notebook, student=student, lab=lab_id or "", extra_files=folder)
+    # the answers folder beside the notebook travels with it (never files outside the folder)
+    beside = notebook.parent if folder is not None else None
+    result = execute_submission(notebook, student=student, lab=lab_id or "", extra_files=beside)
     found: list[RecordFile] = []
     for index, data in enumerate(result.records):
         try:
