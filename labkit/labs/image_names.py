@@ -162,7 +162,12 @@ PARTS_HUB = Exercise(
         Example(lambda v: _parts(v.answer, namespace="library"), "wrong-namespace"),
         Example(lambda v: _parts(v.answer, tag=""), "missing-tag"),
     ),
-    concepts=("fully qualified name", "default registry", "namespaces"),
+    concepts=(
+        "fully-qualified-name",
+        "default-registry-docker-io",
+        "personal-namespace",
+        "org-namespace",
+    ),
 )
 
 
@@ -188,7 +193,7 @@ PARTS_OTHER = Exercise(
         Example(lambda v: _parts(v.answer, namespace="library"), "wrong-namespace"),
         Example(lambda v: _parts(v.answer, tag="latest"), "latest-is-newest"),
     ),
-    concepts=("fully qualified name", "other registries"),
+    concepts=("fully-qualified-name", "other-registries"),
 )
 
 
@@ -233,7 +238,12 @@ FULLY_QUALIFY = Exercise(
         ),
         Example(lambda v: f"https://{v.answer}", "url-scheme"),
     ),
-    concepts=("fully qualified name", "default registry", "default tag", "official images"),
+    concepts=(
+        "fully-qualified-name",
+        "default-registry-docker-io",
+        "default-tag-latest",
+        "official-images-no-namespace",
+    ),
 )
 
 
@@ -268,7 +278,7 @@ FIX_URL = Exercise(
         Example(lambda v: v.answer.split("/", 1)[1], "wrong-registry"),
         Example(lambda v: v.answer.rsplit(":", 1)[0], "missing-tag"),
     ),
-    concepts=("url is not a name",),
+    concepts=("url-scheme-invalid",),
 )
 
 
@@ -324,7 +334,7 @@ PREDICT_URL = Exercise(
         Example("invalid URL", "wrong-line"),
         Example(lambda v: f"invalid reference format\n{v.params['command']}", "extra-lines"),
     ),
-    concepts=("url is not a name", "reference format"),
+    concepts=("url-scheme-invalid",),
 )
 
 
@@ -389,7 +399,7 @@ WHICH_REGISTRY = Exercise(
             "wrong-registry",
         ),
     ),
-    concepts=("other registries",),
+    concepts=("other-registries",),
 )
 
 
@@ -452,7 +462,7 @@ YOUR_NAMESPACE = Exercise(
         Example(lambda v: v.answer.rsplit(":", 1)[0], "missing-tag"),
         Example(lambda v: f"hub.docker.com/{v.answer}", "wrong-registry"),
     ),
-    concepts=("namespaces", "repository"),
+    concepts=("personal-namespace", "org-namespace", "fully-qualified-name"),
 )
 
 
@@ -553,7 +563,7 @@ PULL_FULL_NAME = Exercise(
         ),
         Example(None, "not-done"),
     ),
-    concepts=("fully qualified name", "default registry"),
+    concepts=("fully-qualified-name", "default-registry-docker-io"),
     options={"solve": _pull_solve},
 )
 
@@ -573,14 +583,14 @@ LAB = Lab(
         PULL_FULL_NAME,
     ),
     concepts=(
-        "fully qualified name",
-        "default registry",
-        "other registries",
-        "namespaces",
-        "repository",
-        "default tag",
-        "official images",
-        "url is not a name",
+        "fully-qualified-name",
+        "default-registry-docker-io",
+        "other-registries",
+        "personal-namespace",
+        "org-namespace",
+        "default-tag-latest",
+        "official-images-no-namespace",
+        "url-scheme-invalid",
     ),
     world_params=world_params,
     description=(

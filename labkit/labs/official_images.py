@@ -167,7 +167,7 @@ OFFICIAL_FULL_NAME = Exercise(
         Example(lambda v: f"docker.io/official/{v.params['short']}", "wrong-namespace"),
         Example(lambda v: f"docker.io/library/{v.params['name']}", "missing-tag"),
     ),
-    concepts=("library namespace",),
+    concepts=("library-namespace",),
 )
 
 
@@ -224,7 +224,7 @@ WHAT_MAKES_OFFICIAL = Exercise(
         Example(lambda v: _choice_with(v, "name-not-official"), "name-not-official"),
         Example(lambda v: _choice_with(v, "anyone-can-publish"), "anyone-can-publish"),
     ),
-    concepts=("what makes an image official",),
+    concepts=("official-image-curation",),
 )
 
 
@@ -311,7 +311,7 @@ SEARCH_FILTER = Exercise(
         Example(lambda v: f"docker pull {v.params['term']}", "not-search"),
         Example("docker search --filter is-official=true ubuntu", "wrong-term"),
     ),
-    concepts=("docker search", "OFFICIAL column"),
+    concepts=("docker-search-official",),
 )
 
 
@@ -364,7 +364,7 @@ SEARCH_ROWS = Exercise(
         Example(lambda v: "\n".join([v.answer, *v.params["community"]]), "community-row"),
         Example("NAME", "missing-lines"),
     ),
-    concepts=("docker search", "OFFICIAL column"),
+    concepts=("docker-search-official",),
 )
 
 
@@ -568,7 +568,7 @@ SAFE_PULL = Exercise(
         ),
         Example(None, "not-pulled"),
     ),
-    concepts=("choosing a tag", "library namespace"),
+    concepts=("vulnerability-scanning", "library-namespace"),
     options={"solve": _safe_solve},
 )
 

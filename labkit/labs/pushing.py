@@ -41,6 +41,13 @@ LAB_ID = "04-pushing"
 CLASSMATE_CLIENT = "classmate"
 
 MISTAKE_TEXT: Mapping[str, str] = {
+    "token-is-password": "a token logs you in as you, but only with its own scope: it can do "
+    "less than your password",
+    "token-admin": "tokens never change repository settings such as visibility: that needs "
+    "your password in the web interface",
+    "token-not-for-login": "`docker login` takes a personal access token in place of the "
+    "password: that is what tokens are for",
+    "wrong-scope": "that is what a token of the other scope can do; look at this token's scope",
     "registry-runs-containers": "a registry stores and serves images; it runs nothing",
     "copy-is-enough": "copying files by hand gives no shared name, no versions and no access "
     "control: every environment could end up with different bytes",
@@ -206,7 +213,7 @@ WHY_REGISTRY = Exercise(
         Example(lambda v, c=code: _choice_with(v, c), code)
         for code in ("registry-runs-containers", "copy-is-enough", "registry-is-backup")
     ),
-    concepts=("why registries",),
+    concepts=("why-registries",),
 )
 
 
@@ -252,7 +259,7 @@ TAG_FOR_ACCOUNT = Exercise(
         Example(lambda v: f"{v.params['docker_id']}/{v.params['name']}", "missing-tag"),
         Example(lambda v: f"{v.params['docker_id']}/{v.params['name']}:9.9", "wrong-tag"),
     ),
-    concepts=("personal and organization accounts", "tag for your account"),
+    concepts=("personal-namespace", "org-namespace", "tag"),
 )
 
 
@@ -336,8 +343,59 @@ LOGIN_STDIN = Exercise(
         Example(None, "password-on-command-line", act=_login_with_p),
         Example(None, "wrong-user", act=_login_as_classmate),
     ),
-    concepts=("docker login", "--password-stdin"),
+    concepts=("login-password-stdin",),
     options={"solve": lambda world, v: _login(world, v.params)},
+)
+
+
+# -- 3b. what a personal access token can do -----------------------------------------------------
+
+TOKEN_SCOPES = {
+    "read": ("Repo Read-only", "pull your repositories, private ones included, but not push"),
+    "write": (
+        "Repo Read & Write",
+        "pull and push your repositories, but not change their settings",
+    ),
+}
+
+
+def _token_generate(rng: random.Random, world: Mapping[str, Any]):
+    scope = rng.choice(sorted(TOKEN_SCOPES))
+    other = next(s for s in TOKEN_SCOPES if s != scope)
+    label, can = TOKEN_SCOPES[scope]
+    right = f"It can {can}"
+    mistakes = {
+        "Everything your password can do: it logs you in as you": "token-is-password",
+        "It can also make your repositories private or public": "token-admin",
+        "Nothing: `docker login` only accepts passwords": "token-not-for-login",
+        f"It can {TOKEN_SCOPES[other][1]}": "wrong-scope",
+    }
+    choices = [right, *mistakes]
+    rng.shuffle(choices)
+    return {"scope": scope, "label": label, "choices": choices, "choice_mistakes": mistakes}, right
+
+
+TOKEN_SCOPE = Exercise(
+    id="token-scope",
+    title="What a personal access token can do",
+    prompt=(
+        "You create a personal access token with the scope **{label}** and log in with it: "
+        "`docker login -u {docker_id} --password-stdin <<< <the token>`. What can that login do?"
+    ),
+    kind=Kind.MULTIPLE_CHOICE,
+    generator=_token_generate,
+    checker=_choice_checker,
+    max_tries=3,
+    hints=(
+        Hint(1, "A token is a password with limits: its scope says what it may do."),
+        Hint(2, "Changing a repository's visibility is an account action, not a registry one."),
+    ),
+    mistakes=("token-is-password", "token-admin", "token-not-for-login", "wrong-scope"),
+    examples=tuple(
+        Example(lambda v, c=code: _choice_with(v, c), code)
+        for code in ("token-is-password", "token-admin", "token-not-for-login", "wrong-scope")
+    ),
+    concepts=("access-tokens", "login-password-stdin"),
 )
 
 
@@ -385,7 +443,7 @@ CONFIG_JSON = Exercise(
         Example(lambda v: f"{v.params['user']}:{v.answer}", "included-username"),
         Example("hunter2", "wrong-value"),
     ),
-    concepts=("what config.json stores",),
+    concepts=("config-json-unencrypted",),
 )
 
 
@@ -424,7 +482,7 @@ MOUNT_MEANING = Exercise(
         Example(lambda v, c=code: _choice_with(v, c), code)
         for code in ("mount-is-upload", "mount-is-pull", "wrong-choice")
     ),
-    concepts=("push output",),
+    concepts=("push-output", "mounted-from"),
 )
 
 
@@ -458,7 +516,7 @@ SECOND_PUSH = Exercise(
         Example(lambda v, c=code: _choice_with(v, c), code)
         for code in ("re-upload", "mounted-again", "wrong-choice")
     ),
-    concepts=("push output",),
+    concepts=("push-output", "layer-already-exists"),
 )
 
 
@@ -527,7 +585,7 @@ MANIFEST_DIGEST = Exercise(
         Example(lambda v: {**v.answer, "digest": "sha256:" + "0" * 64}, "wrong-digest"),
         Example(lambda v: {**v.answer, "size": v.params["config_size"]}, "wrong-size"),
     ),
-    concepts=("digest", "push output"),
+    concepts=("digest-and-size", "push-output"),
 )
 
 
@@ -606,7 +664,7 @@ SHARE_WITH_CLASSMATE = Exercise(
         Example(None, "foreign-namespace", act=_share_other_namespace),
         Example(None, "repo-private", act=_share_private),
     ),
-    concepts=("push", "public and private repositories", "a classmate pulling"),
+    concepts=("push-output", "repo-created-on-push", "public-private"),
     options={"solve": lambda world, v: _push(world, v.params, v.params["target"])},
 )
 
@@ -661,7 +719,7 @@ MAKE_PRIVATE = Exercise(
             None, "repo-public", act=lambda w, v: _push(w, v.params, v.params["secret_target"])
         ),
     ),
-    concepts=("public and private repositories",),
+    concepts=("public-private",),
     options={"solve": _private_solve},
 )
 
@@ -701,7 +759,7 @@ PRIVATE_PULL_ERROR = Exercise(
         Example(lambda v, c=code: _choice_with(v, c), code)
         for code in ("private-revealed", "pull-allowed", "wrong-choice")
     ),
-    concepts=("public and private repositories", "a classmate pulling"),
+    concepts=("public-private",),
 )
 
 
@@ -713,6 +771,7 @@ LAB = Lab(
         WHY_REGISTRY,
         TAG_FOR_ACCOUNT,
         LOGIN_STDIN,
+        TOKEN_SCOPE,
         CONFIG_JSON,
         MOUNT_MEANING,
         SECOND_PUSH,
@@ -722,17 +781,19 @@ LAB = Lab(
         PRIVATE_PULL_ERROR,
     ),
     concepts=(
-        "why registries",
-        "personal and organization accounts",
-        "tag for your account",
-        "docker login",
-        "--password-stdin",
-        "what config.json stores",
-        "push output",
-        "digest",
-        "push",
-        "public and private repositories",
-        "a classmate pulling",
+        "why-registries",
+        "personal-namespace",
+        "org-namespace",
+        "tag",
+        "login-password-stdin",
+        "config-json-unencrypted",
+        "push-output",
+        "digest-and-size",
+        "repo-created-on-push",
+        "public-private",
+        "mounted-from",
+        "layer-already-exists",
+        "access-tokens",
     ),
     world_params=world_params,
     setup=setup,

@@ -167,7 +167,7 @@ UNIQUE_NAMES = Exercise(
         ),
         Example("the image ID: Docker tells the images apart by their content", "id-not-name"),
     ),
-    concepts=("unique names", "registries"),
+    concepts=("globally-unique-name", "why-registries"),
 )
 
 
@@ -256,7 +256,7 @@ PULL_DEFAULT_TAG = Exercise(
         Example(lambda v: f"latest: Pulling from library/{v.params['name']}", "wrong-line"),
         Example("Using default tag: latest", "missing-lines"),
     ),
-    concepts=("default tag",),
+    concepts=("default-tag-latest",),
 )
 
 
@@ -320,7 +320,7 @@ PULL_EXPLICIT_TAG = Exercise(
         ),
         Example(None, "not-done"),
     ),
-    concepts=("explicit tag",),
+    concepts=("explicit-tag",),
     options={"solve": _explicit_solve},
 )
 
@@ -374,7 +374,7 @@ SHARED_ID = Exercise(
         Example("a single row: Docker lists an image once, whatever its tags", "one-row-per-image"),
         Example("the same IMAGE ID, because both were pulled in the same minute", "wrong-choice"),
     ),
-    concepts=("several tags one image",),
+    concepts=("several-tags-one-id",),
 )
 
 
@@ -464,7 +464,7 @@ SECOND_NAME = Exercise(
         ),
         Example(None, "not-done", act=lambda w, v: _run(w, f"docker pull {v.params['source']}")),
     ),
-    concepts=("tag command", "several tags one image"),
+    concepts=("tag", "several-tags-one-id"),
     options={"solve": _second_solve},
 )
 
@@ -522,7 +522,7 @@ MOVED_TAG = Exercise(
         Example("both images: a tag can name two images at once", "tag-names-two"),
         Example("none: the second command fails because the tag is taken", "tag-refused"),
     ),
-    concepts=("movable tag",),
+    concepts=("tag-is-movable-pointer",),
 )
 
 
@@ -582,7 +582,7 @@ LATEST_NOT_NEWEST = Exercise(
         ),
         Example("19.04: the first release that was pushed", "wrong-choice"),
     ),
-    concepts=("latest is not newest",),
+    concepts=("latest-not-newest",),
 )
 
 
@@ -600,13 +600,13 @@ LAB = Lab(
         LATEST_NOT_NEWEST,
     ),
     concepts=(
-        "unique names",
-        "registries",
-        "default tag",
-        "explicit tag",
-        "several tags one image",
-        "movable tag",
-        "latest is not newest",
+        "globally-unique-name",
+        "why-registries",
+        "default-tag-latest",
+        "explicit-tag",
+        "several-tags-one-id",
+        "tag-is-movable-pointer",
+        "latest-not-newest",
     ),
     world_params=world_params,
     description=(

@@ -26,6 +26,11 @@ def solve_pushing(lab):
     lab.client.run(f"docker login -u {me} --password-stdin", p["password"])
     lab.check("login-stdin")
 
+    token = lab.variant("token-scope").params
+    can = {"read": "pull your repositories", "write": "pull and push"}[token["scope"]]
+    (right,) = [c for c in token["choices"] if c.startswith(f"It can {can}")]
+    lab.submit("token-scope", right)
+
     auth = lab.variant("config-json").params["auth"]
     lab.submit("config-json", base64.b64decode(auth).decode().partition(":")[2])
 
