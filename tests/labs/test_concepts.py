@@ -30,3 +30,21 @@ def test_every_concept_is_exercised():
 def test_uncovered_names_what_is_missing():
     assert uncovered([]) == list(concept_ids())
     assert "owners" not in uncovered([find_labs()["05-organizations-and-teams"]])
+
+
+def test_every_concept_is_exercised_in_its_own_lab():
+    labs = find_labs()
+    missing = [
+        (concept.id, concept.lab)
+        for concept in CONCEPTS
+        if not any(concept.id in exercise.concepts for exercise in labs[concept.lab].exercises)
+    ]
+    assert missing == []
+
+
+def test_labs_name_their_concepts_by_id():
+    ids = set(concept_ids())
+    for lab_id in (*ISSUE_LABS, "00-start-here", "06-assessment"):
+        lab = find_labs()[lab_id]
+        named = {c for exercise in lab.exercises for c in exercise.concepts} | set(lab.concepts)
+        assert named <= ids, (lab_id, sorted(named - ids))
