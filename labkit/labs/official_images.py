@@ -421,7 +421,7 @@ SCAN_COUNT = Exercise(
         Example(lambda v: str(v.params["latest_high"]), "scanned-latest"),
         Example("999", "wrong-value"),
     ),
-    concepts=("vulnerability scanning (simulated)",),
+    concepts=("vulnerability-scanning",),
 )
 
 
@@ -477,7 +477,7 @@ CHOOSE_TAG = Exercise(
         Example(lambda v: _choice_with(v, "more-findings"), "more-findings"),
         Example(LATEST_CHOICE, "latest-is-newest"),
     ),
-    concepts=("choosing a tag", "vulnerability scanning (simulated)"),
+    concepts=("vulnerability-scanning",),
 )
 
 
