@@ -256,6 +256,13 @@ class Registry:
             raise RegistryError("NAME_UNKNOWN", detail={"name": path})
         self._require(principal, Action.PUSH, path)
 
+    def _may_push(self, principal: Principal, path: str) -> bool:
+        try:
+            self._require_push(principal, path)
+        except RegistryError:
+            return False
+        return True
+
     @staticmethod
     def _check_name(path: str) -> None:
         if len(path) > 255 or not NAME_PATTERN.fullmatch(path):
@@ -279,7 +286,17 @@ class Registry:
         return value
 
     def check_blob(self, principal: Principal, path: str, digest: str) -> int:
-        """HEAD a blob: its size, or BLOB_UNKNOWN when it is not in this repository."""
+        """HEAD a blob: its size, or BLOB_UNKNOWN when it is not in this repository.
+
+        During a first push the repository does not exist yet: someone who may push there
+        gets BLOB_UNKNOWN (or the size of a blob this push already uploaded), as from a real
+        registry; anyone else gets the pull refusal.
+        """
+        if path not in self._repos and self._may_push(principal, path):
+            staged = self._staging.get(path)
+            if staged is None or digest not in staged.blobs:
+                raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
+            return len(self._blob_bytes(digest))
         repo = self._pullable(principal, path)
         if digest not in repo.blobs:
             raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
