@@ -11,7 +11,9 @@
 Output goes to stdout and stderr in the order Docker prints it; a failing command prints its
 error and never raises a traceback; the magic returns nothing, so nothing is echoed twice.
 Standard input (for ``--password-stdin``) is given with a bash here-string, ``<<< VALUE``.
-``%%docker --progress`` shows the full progress stream instead of the final view.
+``%%docker --progress`` shows the full progress stream instead of the final view, and
+``%docker --wire push ...`` (or ``%%docker --wire``) also prints the HTTP requests and responses
+behind the command.
 A ``docker login`` that would prompt for a password shows a password box instead (it never
 blocks, so executed notebooks never hang).
 
@@ -88,33 +90,63 @@ def _needs_prompt(line: str, stdin: str | None) -> tuple[bool, str, str | None]:
     return (not password), user, server
 
 
-def run_line(line: str, *, progress: bool = False, echo: bool = False) -> Result | None:
-    """Run one command line on the current client and print its output."""
+def run_line(
+    line: str, *, progress: bool = False, echo: bool = False, wire: bool = False
+) -> Result | None:
+    """Run one command line on the current client and print its output.
+
+    ``wire=True`` also prints the HTTP exchanges Docker would have with the registry.
+    """
     command, stdin = split_here_string(line.strip())
     if echo:
         print(f"$ {display_line(line.strip())}", flush=True)
     prompt, user, server = _needs_prompt(command, stdin)
-    if prompt and not (user == "" and current_client().stored_credential(server)):
-        _login_widget(current_client(), user, server)
+    client = current_client()
+    if prompt and not (user == "" and client.stored_credential(server)):
+        _login_widget(client, user, server)
         return None
-    result = current_client().run(command, stdin, progress=progress)
+    from labkit.server import world_lock
+
+    with world_lock(client.world):  # a registry served from this kernel shares the world
+        if wire:
+            from labkit.wire import format_exchanges, run_with_wire
+
+            result, exchanges = run_with_wire(client, command, stdin)
+        else:
+            result = client.run(command, stdin, progress=progress)
     _emit(result)
+    if wire:
+        print(format_exchanges(exchanges), flush=True)
     return result
 
 
+def _magic_options(words: list[str]) -> tuple[set[str], list[str]]:
+    """labkit's own options (``--wire``, ``--progress``) in front of the docker arguments."""
+    options = set()
+    while words and words[0] in ("--wire", "--progress"):
+        options.add(words.pop(0))
+    return options, words
+
+
 def docker_line(line: str) -> None:
-    """``%docker ARGS``: run ``docker ARGS``."""
-    run_line(f"docker {line}".strip())
+    """``%docker [--wire] ARGS``: run ``docker ARGS``; ``--wire`` shows the HTTP exchanges."""
+    options, rest = _magic_options(line.split(" "))
+    run_line(
+        f"docker {' '.join(rest)}".strip(),
+        wire="--wire" in options,
+        progress="--progress" in options,
+    )
 
 
 def docker_cell(line: str, cell: str) -> None:
-    """``%%docker``: run each command line of the cell, echoing it as ``$ docker ...``."""
-    progress = "--progress" in line.split()
+    """``%%docker [--progress] [--wire]``: run each command line of the cell, echoing it as
+    ``$ docker ...``."""
+    options, _ = _magic_options(line.split())
     for raw in cell.splitlines():
         text = raw.strip().removeprefix("$ ").strip()
         if not text or text.startswith("#"):
             continue
-        run_line(text, progress=progress, echo=True)
+        run_line(text, progress="--progress" in options, echo=True, wire="--wire" in options)
 
 
 def _login_widget(client: Client, user: str, server: str | None) -> Any:

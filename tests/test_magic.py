@@ -87,3 +87,15 @@ def test_needs_prompt_only_for_logins_without_a_password():
     assert not magic._needs_prompt("docker login -u x -p y", None)[0]
     assert not magic._needs_prompt("docker login -u x --password-stdin", "pw\n")[0]
     assert not magic._needs_prompt("docker pull alpine", None)[0]
+
+
+def test_wire_option_prints_the_http_exchanges(ip, capsys):
+    ip.run_line_magic("docker", "--wire pull busybox:1.37")
+    out = capsys.readouterr().out
+    assert "docker.io/library/busybox:1.37\n" in out
+    assert "GET" in out and "/v2/library/busybox/manifests/1.37" in out
+
+
+def test_magic_options_are_only_taken_in_front():
+    assert magic._magic_options(["--wire", "push", "x"]) == ({"--wire"}, ["push", "x"])
+    assert magic._magic_options(["push", "--wire"]) == (set(), ["push", "--wire"])
