@@ -27,6 +27,7 @@ import binascii
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -643,9 +644,37 @@ def make_app(
     return app
 
 
+class _PlainHTTPServer(tornado.httpserver.HTTPServer):
+    """HTTP only: a connection that opens with a TLS handshake is closed at once.
+
+    Clients of an "insecure" registry (skopeo, containerd) try HTTPS first and fall back to
+    HTTP when that fails; closing at once spares them a ten-second handshake timeout.
+    """
+
+    def handle_stream(self, stream: Any, address: tuple) -> None:
+        loop = tornado.ioloop.IOLoop.current()
+        fd = stream.socket.fileno()
+
+        def first_bytes_ready(_fd: int, _events: int) -> None:
+            loop.remove_handler(fd)
+            try:
+                first = stream.socket.recv(1, socket.MSG_PEEK)
+            except (BlockingIOError, InterruptedError):
+                first = b""
+            except OSError:
+                stream.close()
+                return
+            if first == b"\x16":  # a TLS ClientHello
+                stream.close()
+                return
+            super(_PlainHTTPServer, self).handle_stream(stream, address)
+
+        loop.add_handler(fd, first_bytes_ready, tornado.ioloop.IOLoop.READ)
+
+
 def _bind(app: tornado.web.Application, host: str, port: int) -> tuple[Any, int]:
     sockets = tornado.netutil.bind_sockets(port, address=host)
-    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES)
+    server = _PlainHTTPServer(app, max_body_size=MAX_BODY_BYTES)
     server.add_sockets(sockets)
     bound = sockets[0].getsockname()[1]
     state: _State = app.settings["labkit_state"]
