@@ -283,6 +283,8 @@ def test_notebook_is_stored_clean():
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(tmp_path, monkeypatch):
     from testbook import testbook
 
+    from labkit.grading.grade import _replay_mismatches
+
     before = _tree_state()
     scratch = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", scratch)
@@ -324,6 +326,8 @@ def test_notebook_runs_and_the_injected_solution_scores_full_marks(tmp_path, mon
             records = [r for r in records_from_notebook(saved) if r.lab == LAB.id]
         assert len(records) == 1
         assert records[0].student == student
+        events = [json.loads(json.dumps(e)) for e in records[0].events]
+        assert _replay_mismatches(LAB, student, events) == []  # labkit grade: not forged
         result = grade_record(records[0], student, LAB)
         assert result.statuses == ()
         assert [
