@@ -24,7 +24,7 @@ import math
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,9 @@ __all__ = [
     "canonical_json",
     "check_answer",
     "check_pushed",
+    "choice_examples",
+    "choice_params",
+    "choice_with",
     "client_logins",
     "client_tags",
     "compare_lines",
@@ -310,7 +313,9 @@ class Exercise:
     ``generator(rng, world_params)`` returns ``(params, answer)``; ``prompt`` is Markdown with
     ``{param}`` fields. ``parser`` and ``checker`` default to the kind's (see :data:`KIND_RULES`).
     ``max_tries`` None means unlimited; ``feedback`` is ``"immediate"`` or ``"format-only"``.
-    ``mistakes`` lists the codes the check can report; ``examples`` reach each of them.
+    ``mistakes`` lists the codes the check can report; ``examples`` reach each of them;
+    ``mistake_text`` words the lab's own codes (the shared ones are in :data:`MISTAKES`): a
+    wrong part without a message of its own gets that wording.
     """
 
     id: str
@@ -329,6 +334,7 @@ class Exercise:
     examples: tuple[Example, ...] = ()
     concepts: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
+    mistake_text: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.feedback not in ("immediate", "format-only"):
@@ -359,10 +365,19 @@ class Exercise:
     def check(self, answer: Any, variant: Variant, world: World | None = None) -> CheckResult:
         """The public check: parts with scores and mistake codes."""
         checker = self.checker or KIND_RULES[self.kind][1]
-        parts = tuple(checker(answer, variant, world))
+        parts = tuple(self._worded(part) for part in checker(answer, variant, world))
         if not parts:
             raise LabkitError(f"exercise {self.id}: its check compared no parts")
         return CheckResult(parts)
+
+    def mistake_message(self, code: str) -> str:
+        """How this exercise words a mistake code."""
+        return self.mistake_text.get(code) or MISTAKES.get(code) or MISTAKES["wrong-choice"]
+
+    def _worded(self, part: Part) -> Part:
+        if part.ok or part.message or not part.mistake:
+            return part
+        return replace(part, message=self.mistake_message(part.mistake))
 
     def run_hidden(self, answer: Any, variant: Variant, world: World | None) -> list[HiddenResult]:
         """Every hidden check (grading only); a crashing check fails, it never raises."""
@@ -816,10 +831,31 @@ def _parse_choice(raw: Any, variant: Variant) -> str:
 
 
 def _check_choice(answer: str, variant: Variant, world: World | None) -> list[Part]:
+    """Right, or the wrong choice's own mistake code (``choice_mistakes``) and, when the
+    variant carries one, its own explanation (``choice_feedback``)."""
     if answer == variant.answer:
         return [Part("choice", 1.0)]
     mistake = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
-    return [Part("choice", 0.0, 1.0, mistake, MISTAKES.get(mistake, MISTAKES["wrong-choice"]))]
+    message = dict(variant.params.get("choice_feedback", {})).get(answer, "")
+    return [Part("choice", 0.0, 1.0, mistake, message)]
+
+
+def choice_params(rng: random.Random, correct: str, wrong: Mapping[str, str]) -> dict[str, Any]:
+    """Params of a multiple choice: the choices shuffled by ``rng``, and each wrong choice's
+    mistake code (``wrong`` maps choice text -> code)."""
+    choices = [correct, *wrong]
+    rng.shuffle(choices)
+    return {"choices": choices, "choice_mistakes": dict(wrong)}
+
+
+def choice_with(variant: Variant, code: str) -> str:
+    """The wrong choice of ``variant`` that carries mistake ``code`` (for examples)."""
+    return next(c for c, m in variant.params["choice_mistakes"].items() if m == code)
+
+
+def choice_examples(codes: Sequence[str]) -> tuple[Example, ...]:
+    """One example a mistake code, each picking the wrong choice that carries it."""
+    return tuple(Example(lambda v, c=code: choice_with(v, c), code) for code in codes)
 
 
 PART_NAMES = ("registry", "namespace", "name", "tag")
