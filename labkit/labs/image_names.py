@@ -15,7 +15,6 @@ from typing import Any
 
 from labkit.errors import InvalidReference
 from labkit.exercises import (
-    MISTAKES,
     Example,
     Exercise,
     FormatError,
@@ -102,17 +101,6 @@ def world_params(student: str) -> dict[str, Any]:
 
 
 # -- shared helpers --------------------------------------------------------------------------
-
-
-def _choice_check(answer: str, variant: Variant, world: Any) -> list[Part]:
-    """A multiple choice whose wrong choices carry their own mistake code and explanation."""
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
-    message = dict(variant.params.get("choice_feedback", {})).get(answer) or MISTAKES.get(
-        code, MISTAKES["wrong-choice"]
-    )
-    return [Part("choice", 0.0, 1.0, code, message)]
 
 
 def _parts(key: str, **changes: str) -> dict[str, str]:
@@ -382,7 +370,6 @@ WHICH_REGISTRY = Exercise(
     prompt="Which registry serves the image `{image}`?",
     kind=Kind.MULTIPLE_CHOICE,
     generator=_which_generate,
-    checker=_choice_check,
     max_tries=3,
     hints=(
         Hint(1, "Read the host, the part before the first `/`, from right to left."),

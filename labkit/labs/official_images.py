@@ -24,6 +24,7 @@ from labkit.exercises import (
     Kind,
     Part,
     Variant,
+    choice_with,
     compare_lines,
     compare_references,
     normalize_lines,
@@ -88,18 +89,6 @@ def _serious(name: str, tag: str) -> int:
 
 def _wrong(name: str, code: str, message: str | None = None, weight: float = 1.0) -> Part:
     return Part(name, 0.0, weight, code, message or MISTAKE_TEXT[code])
-
-
-def _choice_checker(name: str = "choice"):
-    """A check for choice exercises whose variant maps wrong choices to this lab's codes."""
-
-    def check(answer: str, variant: Variant, world) -> list[Part]:
-        if answer == variant.answer:
-            return [Part(name, 1.0)]
-        code = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
-        return [_wrong(name, code, MISTAKE_TEXT.get(code, "that choice is not the right one"))]
-
-    return check
 
 
 # -- the lab-level variant ---------------------------------------------------------------------
@@ -215,22 +204,17 @@ WHAT_MAKES_OFFICIAL = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_what_generate,
-    checker=_choice_checker(),
+    mistake_text=MISTAKE_TEXT,
     max_tries=3,
     hints=(Hint(1, "Think about *who* checks and publishes the image, not how popular it is."),),
     mistakes=("stars-not-official", "name-not-official", "anyone-can-publish"),
     examples=(
-        Example(lambda v: _choice_with(v, "stars-not-official"), "stars-not-official"),
-        Example(lambda v: _choice_with(v, "name-not-official"), "name-not-official"),
-        Example(lambda v: _choice_with(v, "anyone-can-publish"), "anyone-can-publish"),
+        Example(lambda v: choice_with(v, "stars-not-official"), "stars-not-official"),
+        Example(lambda v: choice_with(v, "name-not-official"), "name-not-official"),
+        Example(lambda v: choice_with(v, "anyone-can-publish"), "anyone-can-publish"),
     ),
     concepts=("official-image-curation",),
 )
-
-
-def _choice_with(variant: Variant, code: str) -> str:
-    """The variant's choice that carries mistake ``code`` (for examples and tests)."""
-    return next(c for c, m in variant.params["choice_mistakes"].items() if m == code)
 
 
 # -- 3. the command that lists only official images ----------------------------------------------
@@ -466,7 +450,7 @@ CHOOSE_TAG = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_choose_generate,
-    checker=_choice_checker(),
+    mistake_text=MISTAKE_TEXT,
     max_tries=3,
     hints=(
         Hint(1, "Compare the counts at the top of each report, critical and high first."),
@@ -474,7 +458,7 @@ CHOOSE_TAG = Exercise(
     ),
     mistakes=("more-findings", "latest-is-newest"),
     examples=(
-        Example(lambda v: _choice_with(v, "more-findings"), "more-findings"),
+        Example(lambda v: choice_with(v, "more-findings"), "more-findings"),
         Example(LATEST_CHOICE, "latest-is-newest"),
     ),
     concepts=("vulnerability-scanning",),

@@ -29,6 +29,7 @@ from labkit.exercises import (
     Variant,
     can_pull,
     check_pushed,
+    choice_examples,
     client_logins,
     compare_references,
     parse_reference_answer,
@@ -79,17 +80,6 @@ MISTAKE_TEXT: Mapping[str, str] = {
 
 def _wrong(name: str, code: str, message: str | None = None) -> Part:
     return Part(name, 0.0, 1.0, code, message or MISTAKE_TEXT[code])
-
-
-def _choice_checker(answer: str, variant: Variant, world) -> list[Part]:
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
-    return [_wrong("choice", code, MISTAKE_TEXT.get(code, "that choice is not the right one"))]
-
-
-def _choice_with(variant: Variant, code: str) -> str:
-    return next(c for c, m in variant.params["choice_mistakes"].items() if m == code)
 
 
 # -- the lab-level variant ---------------------------------------------------------------------
@@ -205,14 +195,11 @@ WHY_REGISTRY = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_why_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=3,
     hints=(Hint(1, "Think of who needs the image, and how they would ask for it by name."),),
     mistakes=("registry-runs-containers", "copy-is-enough", "registry-is-backup"),
-    examples=tuple(
-        Example(lambda v, c=code: _choice_with(v, c), code)
-        for code in ("registry-runs-containers", "copy-is-enough", "registry-is-backup")
-    ),
+    examples=choice_examples(("registry-runs-containers", "copy-is-enough", "registry-is-backup")),
     concepts=("why-registries",),
 )
 
@@ -384,16 +371,15 @@ TOKEN_SCOPE = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_token_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=3,
     hints=(
         Hint(1, "A token is a password with limits: its scope says what it may do."),
         Hint(2, "Changing a repository's visibility is an account action, not a registry one."),
     ),
     mistakes=("token-is-password", "token-admin", "token-not-for-login", "wrong-scope"),
-    examples=tuple(
-        Example(lambda v, c=code: _choice_with(v, c), code)
-        for code in ("token-is-password", "token-admin", "token-not-for-login", "wrong-scope")
+    examples=choice_examples(
+        ("token-is-password", "token-admin", "token-not-for-login", "wrong-scope")
     ),
     concepts=("access-tokens", "login-password-stdin"),
 )
@@ -474,14 +460,11 @@ MOUNT_MEANING = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_mount_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=2,
     hints=(Hint(1, "Where did your local image come from before you tagged it?"),),
     mistakes=("mount-is-upload", "mount-is-pull", "wrong-choice"),
-    examples=tuple(
-        Example(lambda v, c=code: _choice_with(v, c), code)
-        for code in ("mount-is-upload", "mount-is-pull", "wrong-choice")
-    ),
+    examples=choice_examples(("mount-is-upload", "mount-is-pull", "wrong-choice")),
     concepts=("push-output", "mounted-from"),
 )
 
@@ -508,14 +491,11 @@ SECOND_PUSH = Exercise(
     ),
     kind=Kind.PREDICT_OUTPUT,
     generator=_again_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=2,
     hints=(Hint(1, "Before uploading, Docker asks the registry whether it has the blob."),),
     mistakes=("re-upload", "mounted-again", "wrong-choice"),
-    examples=tuple(
-        Example(lambda v, c=code: _choice_with(v, c), code)
-        for code in ("re-upload", "mounted-again", "wrong-choice")
-    ),
+    examples=choice_examples(("re-upload", "mounted-again", "wrong-choice")),
     concepts=("push-output", "layer-already-exists"),
 )
 
@@ -751,14 +731,11 @@ PRIVATE_PULL_ERROR = Exercise(
     ),
     kind=Kind.PREDICT_OUTPUT,
     generator=_denied_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=2,
     hints=(Hint(1, "Docker Hub does not tell strangers which private repositories exist."),),
     mistakes=("private-revealed", "pull-allowed", "wrong-choice"),
-    examples=tuple(
-        Example(lambda v, c=code: _choice_with(v, c), code)
-        for code in ("private-revealed", "pull-allowed", "wrong-choice")
-    ),
+    examples=choice_examples(("private-revealed", "pull-allowed", "wrong-choice")),
     concepts=("public-private",),
 )
 

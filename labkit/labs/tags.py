@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from labkit.exercises import (
-    MISTAKES,
     Example,
     Exercise,
     Hint,
@@ -65,17 +64,6 @@ def world_params(student: str) -> dict[str, Any]:
 
 
 # -- shared helpers --------------------------------------------------------------------------
-
-
-def _choice_check(answer: str, variant: Variant, world: Any) -> list[Part]:
-    """A multiple choice whose wrong choices carry their own mistake code and explanation."""
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
-    message = dict(variant.params.get("choice_feedback", {})).get(answer) or MISTAKES.get(
-        code, MISTAKES["wrong-choice"]
-    )
-    return [Part("choice", 0.0, 1.0, code, message)]
 
 
 def _choices(rng: random.Random, correct: str, wrong: list[tuple[str, str, str]]) -> dict[str, Any]:
@@ -148,7 +136,6 @@ UNIQUE_NAMES = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_unique_generate,
-    checker=_choice_check,
     max_tries=3,
     hints=(
         Hint(1, "A Docker Hub name is built as `owner/repository:tag`. Which part says whose?"),
@@ -363,7 +350,6 @@ SHARED_ID = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_shared_generate,
-    checker=_choice_check,
     max_tries=3,
     hints=(Hint(1, "Run the three commands in a cell and compare the IMAGE ID column."),),
     mistakes=("tags-are-copies", "one-row-per-image", "wrong-choice"),
@@ -511,7 +497,6 @@ MOVED_TAG = Exercise(
     ),
     kind=Kind.PREDICT_OUTPUT,
     generator=_moved_generate,
-    checker=_choice_check,
     max_tries=3,
     hints=(Hint(1, "Run both commands, then `docker images`, and compare the IMAGE IDs."),),
     mistakes=("tag-is-fixed", "tag-names-two", "tag-refused"),
@@ -570,7 +555,6 @@ LATEST_NOT_NEWEST = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_latest_generate,
-    checker=_choice_check,
     max_tries=3,
     hints=(Hint(1, "Pull `ubuntu`, `ubuntu:24.04` and `ubuntu:24.10`, then compare IMAGE IDs."),),
     mistakes=("latest-is-newest", "latest-automatic", "wrong-choice"),
