@@ -144,9 +144,17 @@ def class_stats(grades: Sequence[LabGrade], lab: str) -> list[ExerciseStats]:
     return stats
 
 
-def _mistake_wording(lab: str, code: str) -> str:
+def _mistake_wording(lab: str, code: str, exercise: str | None = None) -> str:
+    """How the exercise (or, without one, labkit) words a mistake code."""
+    from labkit.errors import LabkitError
     from labkit.exercises import MISTAKES
+    from labkit.labs import get_lab
 
+    if exercise is not None:
+        try:
+            return get_lab(lab).exercise(exercise).mistake_message(code)
+        except LabkitError:
+            pass
     return MISTAKES.get(code, code)
 
 
@@ -277,7 +285,8 @@ def report_html(grades: Sequence[LabGrade], labs: Sequence[str]) -> str:
         for stat in class_stats(grades, lab):
             share = stat.mean_score / stat.max_points if stat.max_points else 0.0
             mistakes = "".join(
-                f"<li><code>{e(code)}</code> ×{count}: {_md_code(_mistake_wording(lab, code))}</li>"
+                f"<li><code>{e(code)}</code> ×{count}: "
+                f"{_md_code(_mistake_wording(lab, code, stat.exercise))}</li>"
                 for code, count in stat.mistakes[:5]
             )
             table.append(
