@@ -31,6 +31,7 @@ from labkit.exercises import (
     Part,
     Variant,
     check_pushed,
+    choice_examples,
     plain_value,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
@@ -78,21 +79,6 @@ MISTAKE_TEXT: Mapping[str, str] = {
 
 def _wrong(name: str, code: str, message: str | None = None) -> Part:
     return Part(name, 0.0, 1.0, code, message or MISTAKE_TEXT[code])
-
-
-def _choice_checker(answer: str, variant: Variant, world) -> list[Part]:
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
-    return [_wrong("choice", code, MISTAKE_TEXT.get(code, "that choice is not the right one"))]
-
-
-def _choice_with(variant: Variant, code: str) -> str:
-    return next(c for c, m in variant.params["choice_mistakes"].items() if m == code)
-
-
-def _choice_examples(codes: tuple[str, ...]) -> tuple[Example, ...]:
-    return tuple(Example(lambda v, c=code: _choice_with(v, c), code) for code in codes)
 
 
 # -- the lab-level variant ---------------------------------------------------------------------
@@ -188,14 +174,14 @@ CHALLENGE_STATUS = Exercise(
     ),
     kind=Kind.PREDICT_OUTPUT,
     generator=_challenge_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=2,
     hints=(
         Hint(1, "Look at the first exchange of your `--wire` push: what did `/v2/` answer?"),
         Hint(2, "The answer carries a `WWW-Authenticate` header saying where to get a token."),
     ),
     mistakes=("forbidden-without-token", "not-found-without-token", "public-without-token"),
-    examples=_choice_examples(
+    examples=choice_examples(
         ("forbidden-without-token", "not-found-without-token", "public-without-token")
     ),
 )
@@ -312,14 +298,14 @@ MISSING_BLOB_STATUS = Exercise(
     ),
     kind=Kind.PREDICT_OUTPUT,
     generator=_head_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=2,
     hints=(
         Hint(1, "Docker asks this before each upload; the answer decides whether to send."),
         Hint(2, "Your `--wire` push shows one such HEAD for the config blob."),
     ),
     mistakes=("head-found", "head-starts-upload", "token-asked-again"),
-    examples=_choice_examples(("head-found", "head-starts-upload", "token-asked-again")),
+    examples=choice_examples(("head-found", "head-starts-upload", "token-asked-again")),
     concepts=("layer-already-exists",),
 )
 
@@ -355,14 +341,14 @@ MOUNT_STATUS = Exercise(
     ),
     kind=Kind.MULTIPLE_CHOICE,
     generator=_mount_generate,
-    checker=_choice_checker,
+    mistake_text=MISTAKE_TEXT,
     max_tries=2,
     hints=(
         Hint(1, "201 means something now exists; what exists in your repository afterwards?"),
         Hint(2, "Compare with the next POST of the push, which is answered 202."),
     ),
     mistakes=("mount-opened-upload", "mount-is-pull", "mount-wrong-direction"),
-    examples=_choice_examples(("mount-opened-upload", "mount-is-pull", "mount-wrong-direction")),
+    examples=choice_examples(("mount-opened-upload", "mount-is-pull", "mount-wrong-direction")),
     concepts=("mounted-from", "push-output"),
 )
 
