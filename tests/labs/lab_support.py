@@ -1,0 +1,123 @@
+"""What every lab's tests share: a stand-in session, the solutions, and the notebook harness.
+
+- :class:`StandIn` is what a solution needs of a ``LabSession`` without a kernel: answers are
+  checked as the Check button checks them (tries and all) and kept in a record.
+- :func:`load_solution` loads ``tests/solutions/<name>.py`` (kept out of the notebooks).
+- :func:`run_notebook` executes a lab notebook with testbook on a scratch copy of
+  ``notebooks/`` (kernel working directory there, a scratch HOME, ``LABKIT_STUDENT`` set),
+  injects a solution, re-runs the submission cell, and returns the executed notebook as plain
+  JSON together with the records its submission output carries.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from labkit.exercises import Feedback, Variant, check_answer
+from labkit.labs import Lab
+from labkit.records import Record, records_from_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "tests" / "solutions"
+
+
+def load_solution(name: str) -> ModuleType:
+    """``tests/solutions/<name>.py`` as a module."""
+    path = SOLUTIONS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"solution_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class StandIn:
+    """A lab session without a kernel: params, world, client, Hub, answers and the record."""
+
+    def __init__(self, lab: Lab, student: str) -> None:
+        self.definition = lab
+        self.student = student
+        self.params = lab.params_for(student)
+        self.world = lab.new_world(student)
+        self.client = self.world.client("student")
+        self._record = Record(lab.id, student, lab.fingerprint(student))
+        self.feedback: dict[str, Feedback] = {}
+
+    @property
+    def hub(self):
+        return self.world.hub(self.params["docker_id"])
+
+    def variant(self, exercise_id: str) -> Variant:
+        return self.definition.variant(exercise_id, self.student)
+
+    def submit(self, exercise_id: str, raw: Any) -> Feedback:
+        """Answer as the Check button does: parse, check, count the try, keep the answer."""
+        entry = self._record.answers.get(exercise_id)
+        feedback = check_answer(
+            self.definition.exercise(exercise_id),
+            self.variant(exercise_id),
+            raw,
+            self.world,
+            tries_used=entry.tries if entry else 0,
+        )
+        self._record = self._record.with_answer(exercise_id, raw, counted=feedback.counted)
+        self.feedback[exercise_id] = feedback
+        return feedback
+
+    answer = submit
+
+    def check(self, exercise_id: str) -> Feedback:
+        return self.submit(exercise_id, None)
+
+    def record(self) -> Record:
+        """The record a kernel would save now: answers and the student's events."""
+        return self._record.with_events(self.definition.student_events(self.world, self.student))
+
+
+def run_notebook(
+    notebook: str,
+    student: str,
+    tmp_path: Path,
+    monkeypatch: Any,
+    *,
+    inject: tuple[str, ...] = (),
+    timeout: int = 120,
+) -> tuple[dict, list[Record]]:
+    """Execute ``notebooks/<notebook>`` for ``student`` on a scratch copy, inject ``inject``
+    (code run after the notebook), re-run the cell tagged ``submission``; return the executed
+    notebook (plain JSON) and the records read back from its outputs."""
+    from testbook import testbook
+
+    scratch = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", scratch, ignore=shutil.ignore_patterns("labkit-answers"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABKIT_STUDENT", student)
+    monkeypatch.delenv("LABKIT_GRADING", raising=False)
+    resources = {"metadata": {"path": str(scratch)}}
+    with testbook(scratch / notebook, execute=True, timeout=timeout, resources=resources) as tb:
+        for code in inject:
+            tb.inject(code, pop=True)
+        if inject:
+            tb.execute_cell("submission")
+        executed = json.loads(json.dumps(tb.nb))
+    return executed, records_from_notebook(executed)
+
+
+def error_outputs(notebook: dict) -> list[tuple[str, dict]]:
+    """Error outputs of an executed notebook (stderr is fine: docker prints warnings there)."""
+    return [
+        (cell.get("id"), output)
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        for output in cell.get("outputs", ())
+        if output.get("output_type") == "error"
+    ]
+
+
+def tags_of(notebook: dict) -> set[str]:
+    return {t for cell in notebook["cells"] for t in cell.get("metadata", {}).get("tags", ())}
