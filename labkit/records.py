@@ -366,8 +366,12 @@ def record_bundle(record: Record) -> dict[str, Any]:
         f"<code>{html.escape(record.lab)}</code>, student <code>{html.escape(record.student)}"
         f"</code>, variant <code>{html.escape(record.fingerprint)}</code>: "
         f"{len(record.answers)} answers, {len(record.events)} world events.</p>"
-        f"<table><tr><th>exercise</th><th>answered</th><th>tries</th></tr>{rows}</table>"
-        "<p>Save the notebook so that this record travels with it.</p></div>"
+        + (
+            f"<table><tr><th>exercise</th><th>answered</th><th>tries</th></tr>{rows}</table>"
+            if rows
+            else "<p>No answers yet.</p>"
+        )
+        + "</div>"
     )
     return {MIME_TYPE: record.to_json(), "text/plain": text, "text/html": page}
 
