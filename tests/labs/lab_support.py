@@ -7,10 +7,13 @@
   ``notebooks/`` (kernel working directory there, a scratch HOME, ``LABKIT_STUDENT`` set),
   injects a solution, re-runs the submission cell, and returns the executed notebook as plain
   JSON together with the records its submission output carries.
+- :func:`error_outputs`, :func:`stderr_outputs` and :func:`tags_of` read an executed notebook;
+  :func:`tree_digest` fingerprints what a notebook run could change in the work tree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import shutil
@@ -85,11 +88,15 @@ def run_notebook(
     monkeypatch: Any,
     *,
     inject: tuple[str, ...] = (),
+    after_setup: bool = False,
     timeout: int = 120,
 ) -> tuple[dict, list[Record]]:
-    """Execute ``notebooks/<notebook>`` for ``student`` on a scratch copy, inject ``inject``
-    (code run after the notebook), re-run the cell tagged ``submission``; return the executed
-    notebook (plain JSON) and the records read back from its outputs."""
+    """Execute ``notebooks/<notebook>`` for ``student`` on a scratch copy and return the
+    executed notebook (plain JSON) and the records read back from its outputs.
+
+    ``inject`` is code run after the whole notebook, followed by a re-run of the cell tagged
+    ``submission``; with ``after_setup`` it is run (and kept) right after the ``setup`` cell
+    instead, and the rest of the notebook runs after it. The kernel must work in the copy."""
     from testbook import testbook
 
     scratch = tmp_path / "notebooks"
@@ -99,12 +106,22 @@ def run_notebook(
     monkeypatch.setenv("LABKIT_STUDENT", student)
     monkeypatch.delenv("LABKIT_GRADING", raising=False)
     resources = {"metadata": {"path": str(scratch)}}
-    with testbook(scratch / notebook, execute=True, timeout=timeout, resources=resources) as tb:
-        for code in inject:
-            tb.inject(code, pop=True)
-        if inject:
-            tb.execute_cell("submission")
+    path = scratch / notebook
+    with testbook(path, execute=not after_setup, timeout=timeout, resources=resources) as tb:
+        if after_setup:
+            setup = next(i for i, c in enumerate(tb.nb.cells) if "setup" in _tags(c))
+            tb.execute_cell(list(range(setup + 1)))
+            for offset, code in enumerate(inject):
+                tb.inject(code, after=setup + offset, run=True)
+            tb.execute_cell(list(range(setup + 1 + len(inject), len(tb.nb.cells))))
+        else:
+            for code in inject:
+                tb.inject(code, pop=True)
+            if inject:
+                tb.execute_cell("submission")
+        cwd = tb.value("__import__('os').getcwd()")
         executed = json.loads(json.dumps(tb.nb))
+    assert Path(cwd).resolve() == scratch.resolve(), cwd
     return executed, records_from_notebook(executed)
 
 
@@ -119,5 +136,42 @@ def error_outputs(notebook: dict) -> list[tuple[str, dict]]:
     ]
 
 
+def stderr_outputs(notebook: dict) -> list[tuple[str, str]]:
+    """``(cell id, text)`` of every stderr stream of an executed notebook."""
+    return [
+        (cell.get("id"), output.get("text", ""))
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        for output in cell.get("outputs", ())
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+
+
 def tags_of(notebook: dict) -> set[str]:
-    return {t for cell in notebook["cells"] for t in cell.get("metadata", {}).get("tags", ())}
+    return {t for cell in notebook["cells"] for t in _tags(cell)}
+
+
+def _tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+#: Where a lab run could write in the work tree besides its notebook.
+ANSWER_FOLDERS = (
+    ROOT / "notebooks" / "labkit-answers",
+    ROOT / "notebooks" / ".labkit",
+    ROOT / "labkit-answers",
+)
+
+
+def tree_digest(notebook: str) -> str:
+    """What a run of ``notebooks/<notebook>`` could change in the work tree: that notebook's
+    bytes, which answer folders exist, and every path and file in them (other engineers may
+    change other notebooks meanwhile)."""
+    digest = hashlib.sha256((ROOT / "notebooks" / notebook).read_bytes())
+    for folder in ANSWER_FOLDERS:
+        if folder.is_dir():
+            digest.update(b"\0folder " + str(folder).encode())
+            for path in sorted(folder.rglob("*")):
+                digest.update(b"\0" + str(path).encode())
+                digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
