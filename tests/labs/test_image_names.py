@@ -4,73 +4,39 @@ mistake."""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_support import (
+    SOLUTIONS,
+    StandIn,
+    error_outputs,
+    load_solution,
+    run_notebook,
+    stderr_outputs,
+    tags_of,
+    tree_digest,
+)
 
 from labkit.exercises import Kind, grade_record, lint_lab
 from labkit.labs import get_lab
 from labkit.labs.image_names import LAB
-from labkit.records import AnswerEntry, Record, now_iso, records_from_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "02-image-names.ipynb"
-SOLUTION = ROOT / "tests" / "solutions" / "image_names.py"
 STUDENTS = ("grace-hopper", "s2024-0342")
 
 
-def _solution() -> Any:
-    spec = importlib.util.spec_from_file_location("solution_image_names", SOLUTION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class StandIn:
-    """What the solution needs of a LabSession, without a kernel: answers are only kept."""
-
-    def __init__(self, student: str) -> None:
-        self.student = student
-        self.params = LAB.params_for(student)
-        self.world = LAB.new_world(student)
-        self.client = self.world.client("student")
-        self.answers: dict[str, Any] = {}
-
-    def variant(self, exercise_id: str):
-        return LAB.variant(exercise_id, self.student)
-
-    def submit(self, exercise_id: str, raw: Any) -> None:
-        self.answers[exercise_id] = raw
-
-    def check(self, exercise_id: str) -> None:
-        self.answers[exercise_id] = None
-
-    def record(self) -> Record:
-        return Record(
-            lab=LAB.id,
-            student=self.student,
-            fingerprint=LAB.fingerprint(self.student),
-            answers={k: AnswerEntry(v, now_iso(), tries=1) for k, v in self.answers.items()},
-            events=tuple(LAB.student_events(self.world, self.student)),
-        )
-
-
 def _solved(student: str) -> StandIn:
-    lab = StandIn(student)
-    _solution().solve_image_names(lab)
+    lab = StandIn(LAB, student)
+    load_solution("image_names").solve_image_names(lab)
     return lab
 
 
 def _grade_answer(student: str, exercise_id: str, raw: Any, commands: tuple[str, ...] = ()):
-    lab = StandIn(student)
+    lab = StandIn(LAB, student)
     for line in commands:
         lab.client.run(line)
-    lab.answers[exercise_id] = raw
+    lab.submit(exercise_id, raw)
     return grade_record(lab.record(), student, LAB).exercise(exercise_id)
 
 
@@ -222,49 +188,27 @@ def _parts(text: str, **changes: str) -> dict[str, str]:
 # -- notebook level ----------------------------------------------------------------------------
 
 
-def _tree_digest(folder: Path) -> str:
-    """What this test could change in the work tree: the lab's notebook, and any record folder
-    beside it (other engineers may add notebooks meanwhile)."""
-    digest = hashlib.sha256((folder / NOTEBOOK).read_bytes())
-    for answers in (folder / "labkit-answers", folder.parent / "labkit-answers"):
-        for path in sorted(answers.rglob("*")) if answers.is_dir() else ():
-            digest.update(str(path).encode() + (path.read_bytes() if path.is_file() else b""))
-    return digest.hexdigest()
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    from testbook import testbook
-
-    before = _tree_digest(ROOT / "notebooks")
-    scratch = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", scratch)
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LABKIT_STUDENT", student)
-    resources = {"metadata": {"path": str(scratch)}}
-    with testbook(scratch / NOTEBOOK, execute=True, timeout=60, resources=resources) as tb:
-        errors = [
-            (cell.get("id"), output)
-            for cell in tb.nb.cells
-            if cell.cell_type == "code"
-            for output in cell.outputs
-            if output.output_type == "error"
-            or (output.output_type == "stream" and output.name == "stderr")
-        ]
-        assert errors == []
-        tags = {t for cell in tb.nb.cells for t in cell.metadata.get("tags", ())}
-        assert {"setup", "submission"} <= tags
-        assert {f"exercise-{e.id}" for e in LAB.exercises} <= tags
-        tb.inject(SOLUTION.read_text(encoding="utf-8"), pop=True)
-        tb.inject("solve_image_names(lab)", pop=True)
-        tb.execute_cell("submission")
-        notebook = json.loads(json.dumps(tb.nb))
-    records = [r for r in records_from_notebook(notebook) if r.lab == LAB.id]
+    before = tree_digest(NOTEBOOK)
+    solution = (SOLUTIONS / "image_names.py").read_text(encoding="utf-8")
+    notebook, records = run_notebook(
+        NOTEBOOK,
+        student,
+        tmp_path,
+        monkeypatch,
+        inject=(solution, "solve_image_names(lab)"),
+        timeout=60,
+    )
+    assert error_outputs(notebook) == []
+    assert stderr_outputs(notebook) == []
+    assert {"setup", "submission"} <= tags_of(notebook)
+    assert {f"exercise-{e.id}" for e in LAB.exercises} <= tags_of(notebook)
+    records = [r for r in records if r.lab == LAB.id]
     assert len(records) == 1
     assert records[0].student == student
     result = grade_record(records[0], student, LAB)
     assert result.statuses == ()
     assert result.score == LAB.max_points
-    assert _tree_digest(ROOT / "notebooks") == before
+    assert tree_digest(NOTEBOOK) == before
