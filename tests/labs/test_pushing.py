@@ -6,64 +6,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
-import shutil
-import subprocess
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from lab_support import (
+    ANSWER_FOLDERS,
+    SOLUTIONS,
+    StandIn,
+    error_outputs,
+    load_solution,
+    run_notebook,
+    tree_digest,
+)
 
-from labkit.exercises import Variant, grade_record, lint_lab
+from labkit.exercises import grade_record, lint_lab
 from labkit.labs.pushing import LAB, pushed_manifest
-from labkit.records import AnswerEntry, Record, records_from_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "tests" / "solutions" / "pushing.py"
 NOTEBOOK = "04-pushing.ipynb"
 STUDENTS = ("ada-lovelace", "student-0042")
-
-
-def _solution():
-    spec = importlib.util.spec_from_file_location("solution_pushing", SOLUTION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class StandIn:
-    """What a solution needs of a LabSession, without a kernel."""
-
-    def __init__(self, lab, student: str) -> None:
-        self.definition, self.student = lab, student
-        self.params = lab.params_for(student)
-        self.world = lab.new_world(student)
-        self.client = self.world.client("student")
-        self.hub = self.world.hub(self.params["docker_id"])
-        self.answers: dict[str, AnswerEntry] = {}
-
-    def variant(self, exercise_id: str) -> Variant:
-        return self.definition.variant(exercise_id, self.student)
-
-    def submit(self, exercise_id: str, raw) -> None:
-        old = self.answers.get(exercise_id)
-        now = datetime.now(UTC).isoformat()
-        self.answers[exercise_id] = AnswerEntry(raw, now, (old.tries if old else 0) + 1)
-
-    answer = submit
-
-    def check(self, exercise_id: str) -> None:
-        self.submit(exercise_id, None)
-
-    def record(self) -> Record:
-        return Record(
-            lab=self.definition.id,
-            student=self.student,
-            fingerprint=self.definition.fingerprint(self.student),
-            answers=dict(self.answers),
-            events=tuple(self.definition.student_events(self.world, self.student)),
-        )
 
 
 def test_lint_clean():
@@ -92,7 +52,7 @@ def test_setup_creates_the_student_and_the_classmate():
 @pytest.mark.parametrize("student", STUDENTS)
 def test_solution_scores_full_marks(student):
     lab = StandIn(LAB, student)
-    _solution().solve_pushing(lab)
+    load_solution("pushing").solve_pushing(lab)
     result = grade_record(json.loads(json.dumps(lab.record().to_json())), student, LAB)
     assert result.statuses == ()
     assert [
@@ -103,7 +63,7 @@ def test_solution_scores_full_marks(student):
 
 def test_the_record_holds_no_password():
     lab = StandIn(LAB, STUDENTS[0])
-    _solution().solve_pushing(lab)
+    load_solution("pushing").solve_pushing(lab)
     text = json.dumps(lab.record().to_json())
     assert lab.params["password"] not in text
     assert lab.params["classmate_password"] not in text
@@ -227,59 +187,23 @@ def test_typical_wrong_answers_get_their_mistake(exercise_id, raw, mistake):
 # -- notebook level ------------------------------------------------------------------------------
 
 
-_OURS = (f"notebooks/{NOTEBOOK}", "notebooks/labkit-answers", "notebooks/.labkit")
-
-
-def _tree_state() -> str:
-    """What git sees of this notebook and of anything a run would write beside it."""
-    return subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all", "--ignored", *_OURS],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 @pytest.mark.notebook
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(tmp_path, monkeypatch):
-    from testbook import testbook
-
-    before = _tree_state()
-    scratch = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", scratch)
-    for index, student in enumerate(STUDENTS):
-        home = tmp_path / f"home-{index}"
-        home.mkdir()
-        monkeypatch.setenv("HOME", str(home))
-        monkeypatch.setenv("LABKIT_STUDENT", student)
-        shutil.rmtree(scratch / "labkit-answers", ignore_errors=True)
-        with testbook(
-            str(scratch / NOTEBOOK),
-            execute=True,
-            timeout=120,
-            resources={"metadata": {"path": str(scratch)}},
-        ) as tb:
-            errors = [
-                (cell.get("id"), output.get("ename"))
-                for cell in tb.nb.cells
-                if cell.cell_type == "code"
-                for output in cell.get("outputs", ())
-                if output.output_type == "error"
-            ]
-            assert errors == []
-            tb.inject(SOLUTION.read_text(), pop=True)
-            tb.inject("solve_pushing(lab)", pop=True)
-            tb.execute_cell("submission")
-            # plain JSON, as a saved .ipynb reads back (tb.nb holds NotebookNode dicts)
-            saved = json.loads(json.dumps(tb.nb))
-            records = [r for r in records_from_notebook(saved) if r.lab == LAB.id]
-        assert len(records) == 1
-        assert records[0].student == student
-        result = grade_record(records[0], student, LAB)
-        assert result.statuses == ()
-        assert [
-            (e.exercise_id, e.status, e.feedback) for e in result.exercises if e.status != "correct"
-        ] == []
-        assert result.score == LAB.max_points
-    assert _tree_state() == before == ""
+@pytest.mark.parametrize("student", STUDENTS)
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
+    before = tree_digest(NOTEBOOK)
+    solution = (SOLUTIONS / "pushing.py").read_text(encoding="utf-8")
+    notebook, records = run_notebook(
+        NOTEBOOK, student, tmp_path, monkeypatch, inject=(solution, "solve_pushing(lab)")
+    )
+    assert error_outputs(notebook) == []
+    records = [r for r in records if r.lab == LAB.id]
+    assert len(records) == 1
+    assert records[0].student == student
+    result = grade_record(records[0], student, LAB)
+    assert result.statuses == ()
+    assert [
+        (e.exercise_id, e.status, e.feedback) for e in result.exercises if e.status != "correct"
+    ] == []
+    assert result.score == LAB.max_points
+    assert tree_digest(NOTEBOOK) == before
+    assert [folder for folder in ANSWER_FOLDERS if folder.exists()] == []

@@ -6,70 +6,41 @@ running."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import shutil
-import subprocess
 import threading
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from lab_support import (
+    ANSWER_FOLDERS,
+    ROOT,
+    SOLUTIONS,
+    StandIn,
+    error_outputs,
+    load_solution,
+    run_notebook,
+    stderr_outputs,
+    tags_of,
+    tree_digest,
+)
 
-from labkit.exercises import Variant, grade_record, lint_lab
+from labkit.exercises import grade_record, lint_lab
 from labkit.labs.under_the_hood import LAB, hand_image, practice_world
-from labkit.records import AnswerEntry, Record, records_from_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "tests" / "solutions" / "under_the_hood.py"
 NOTEBOOK = "07-under-the-hood.ipynb"
 STUDENTS = ("ada-lovelace", "student-0042")
 # What `docker login` prints on stderr on success (the only stderr the notebook may show).
 LOGIN_WARNING = "WARNING! Your credentials are stored unencrypted"
 
 
-def _solution():
-    spec = importlib.util.spec_from_file_location("solution_under_the_hood", SOLUTION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class StandIn:
-    """What a solution needs of a LabSession, without a kernel."""
-
-    def __init__(self, lab, student: str) -> None:
-        self.definition, self.student = lab, student
-        self.params = lab.params_for(student)
-        self.world = lab.new_world(student)
-        self.client = self.world.client("student")
-        self.answers: dict[str, AnswerEntry] = {}
-
-    def variant(self, exercise_id: str) -> Variant:
-        return self.definition.variant(exercise_id, self.student)
-
-    def submit(self, exercise_id: str, raw) -> None:
-        old = self.answers.get(exercise_id)
-        now = datetime.now(UTC).isoformat()
-        self.answers[exercise_id] = AnswerEntry(raw, now, (old.tries if old else 0) + 1)
-
-    answer = submit
-
-    def check(self, exercise_id: str) -> None:
-        self.submit(exercise_id, None)
-
-    def record(self) -> Record:
-        return Record(
-            lab=self.definition.id,
-            student=self.student,
-            fingerprint=self.definition.fingerprint(self.student),
-            answers=dict(self.answers),
-            events=tuple(self.definition.student_events(self.world, self.student)),
-        )
-
-
 def _server_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("labkit-serve")]
+
+
+# Run in the kernel after the whole notebook, before the solution: no server left running.
+NO_SERVER_LEFT = (
+    "assert [t.name for t in __import__('threading').enumerate()"
+    " if t.name.startswith('labkit-serve')] == [], 'a labkit-serve thread is still running'"
+)
 
 
 def test_lint_clean():
@@ -109,7 +80,7 @@ def test_setup_signs_the_student_up():
 @pytest.mark.parametrize("student", STUDENTS)
 def test_solution_scores_full_marks(student):
     lab = StandIn(LAB, student)
-    _solution().solve_under_the_hood(lab)
+    load_solution("under_the_hood").solve_under_the_hood(lab)
     result = grade_record(json.loads(json.dumps(lab.record().to_json())), student, LAB)
     assert result.statuses == ()
     assert [
@@ -121,7 +92,7 @@ def test_solution_scores_full_marks(student):
 
 def test_the_record_holds_no_password():
     lab = StandIn(LAB, STUDENTS[0])
-    _solution().solve_under_the_hood(lab)
+    load_solution("under_the_hood").solve_under_the_hood(lab)
     assert lab.params["password"] not in json.dumps(lab.record().to_json())
 
 
@@ -130,7 +101,7 @@ def test_the_record_replays_to_its_own_outcomes():
     from labkit.grading.grade import _replay_mismatches
 
     lab = StandIn(LAB, STUDENTS[1])
-    _solution().solve_under_the_hood(lab)
+    load_solution("under_the_hood").solve_under_the_hood(lab)
     events = [json.loads(json.dumps(e)) for e in lab.record().events]
     assert _replay_mismatches(LAB, STUDENTS[1], events) == []
 
@@ -252,27 +223,13 @@ def test_scope_accepts_either_order_and_refuses_what_is_not_a_scope():
 # -- notebook level ------------------------------------------------------------------------------
 
 
-_OURS = (f"notebooks/{NOTEBOOK}", "notebooks/labkit-answers", "notebooks/.labkit")
-
-
-def _tree_state() -> str:
-    """What git sees of this notebook and of anything a run would write beside it."""
-    return subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all", "--ignored", *_OURS],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 def test_notebook_is_stored_clean():
     nb = json.loads((ROOT / "notebooks" / NOTEBOOK).read_text())
     assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5)
     ids = [cell["id"] for cell in nb["cells"]]
     assert len(ids) == len(set(ids))
-    tags = {tag for cell in nb["cells"] for tag in cell.get("metadata", {}).get("tags", ())}
-    assert {"setup", "submission"} | {f"exercise-{e.id}" for e in LAB.exercises} <= tags
+    expected = {"setup", "submission"} | {f"exercise-{e.id}" for e in LAB.exercises}
+    assert expected <= tags_of(nb)
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None, cell["id"]
@@ -280,58 +237,35 @@ def test_notebook_is_stored_clean():
 
 
 @pytest.mark.notebook
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(tmp_path, monkeypatch):
-    from testbook import testbook
-
+@pytest.mark.parametrize("student", STUDENTS)
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
     from labkit.grading.grade import _replay_mismatches
 
-    before = _tree_state()
-    scratch = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", scratch)
-    for index, student in enumerate(STUDENTS):
-        home = tmp_path / f"home-{index}"
-        home.mkdir()
-        monkeypatch.setenv("HOME", str(home))
-        monkeypatch.setenv("LABKIT_STUDENT", student)
-        shutil.rmtree(scratch / "labkit-answers", ignore_errors=True)
-        with testbook(
-            str(scratch / NOTEBOOK),
-            execute=True,
-            timeout=120,
-            resources={"metadata": {"path": str(scratch)}},
-        ) as tb:
-            problems = [
-                (cell.get("id"), output.get("ename") or output.get("text"))
-                for cell in tb.nb.cells
-                if cell.cell_type == "code"
-                for output in cell.get("outputs", ())
-                if output.output_type == "error"
-                or (
-                    output.output_type == "stream"
-                    and output.get("name") == "stderr"
-                    and not output.get("text", "").strip().startswith(LOGIN_WARNING)
-                )
-            ]
-            assert problems == []
-            threads = tb.value(
-                "[t.name for t in __import__('threading').enumerate()"
-                " if t.name.startswith('labkit-serve')]"
-            )
-            assert threads == []
-            tb.inject(SOLUTION.read_text(), pop=True)
-            tb.inject("solve_under_the_hood(lab)", pop=True)
-            tb.execute_cell("submission")
-            # plain JSON, as a saved .ipynb reads back (tb.nb holds NotebookNode dicts)
-            saved = json.loads(json.dumps(tb.nb))
-            records = [r for r in records_from_notebook(saved) if r.lab == LAB.id]
-        assert len(records) == 1
-        assert records[0].student == student
-        events = [json.loads(json.dumps(e)) for e in records[0].events]
-        assert _replay_mismatches(LAB, student, events) == []  # labkit grade: not forged
-        result = grade_record(records[0], student, LAB)
-        assert result.statuses == ()
-        assert [
-            (e.exercise_id, e.status, e.feedback) for e in result.exercises if e.status != "correct"
-        ] == []
-        assert result.score == LAB.max_points
-    assert _tree_state() == before == ""
+    before = tree_digest(NOTEBOOK)
+    solution = (SOLUTIONS / "under_the_hood.py").read_text(encoding="utf-8")
+    notebook, records = run_notebook(
+        NOTEBOOK,
+        student,
+        tmp_path,
+        monkeypatch,
+        inject=(NO_SERVER_LEFT, solution, "solve_under_the_hood(lab)"),
+    )
+    assert error_outputs(notebook) == []
+    assert [
+        (cell, text)
+        for cell, text in stderr_outputs(notebook)
+        if not text.strip().startswith(LOGIN_WARNING)
+    ] == []
+    records = [r for r in records if r.lab == LAB.id]
+    assert len(records) == 1
+    assert records[0].student == student
+    events = [json.loads(json.dumps(e)) for e in records[0].events]
+    assert _replay_mismatches(LAB, student, events) == []  # labkit grade: not forged
+    result = grade_record(records[0], student, LAB)
+    assert result.statuses == ()
+    assert [
+        (e.exercise_id, e.status, e.feedback) for e in result.exercises if e.status != "correct"
+    ] == []
+    assert result.score == LAB.max_points
+    assert tree_digest(NOTEBOOK) == before
+    assert [folder for folder in ANSWER_FOLDERS if folder.exists()] == []
