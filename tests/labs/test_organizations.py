@@ -2,67 +2,27 @@
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import json
-import shutil
-from pathlib import Path
 
 import pytest
+from lab_support import (
+    ROOT,
+    SOLUTIONS,
+    StandIn,
+    error_outputs,
+    load_solution,
+    run_notebook,
+    tree_digest,
+)
 
 from labkit.accounts import Action, Principal
 from labkit.exercises import check_answer, grade_record, lint_lab
 from labkit.labs import get_lab
-from labkit.records import Record
 
-ROOT = Path(__file__).resolve().parents[2]
 LAB_ID = "05-organizations-and-teams"
 NOTEBOOK = ROOT / "notebooks" / f"{LAB_ID}.ipynb"
 STUDENTS = ("ada.lovelace", "s2049117")
 ACME = "registry.acme.com"
-
-
-def _solutions():
-    path = ROOT / "tests" / "solutions" / "organizations.py"
-    spec = importlib.util.spec_from_file_location("solutions_organizations", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class StandIn:
-    """What the solution needs of a LabSession, without a kernel: answers go into a Record."""
-
-    def __init__(self, lab, student):
-        self.definition = lab
-        self.student = student
-        self.params = lab.params_for(student)
-        self.world = lab.new_world(student)
-        self.record = Record(lab.id, student, lab.fingerprint(student))
-        self.feedback = {}
-
-    def variant(self, exercise_id):
-        return self.definition.variant(exercise_id, self.student)
-
-    def submit(self, exercise_id, raw):
-        exercise = self.definition.exercise(exercise_id)
-        entry = self.record.answers.get(exercise_id)
-        feedback = check_answer(
-            exercise,
-            self.variant(exercise_id),
-            raw,
-            self.world,
-            tries_used=entry.tries if entry else 0,
-        )
-        self.record = self.record.with_answer(exercise_id, raw, counted=feedback.counted)
-        self.feedback[exercise_id] = feedback
-        return feedback
-
-    def check(self, exercise_id):
-        return self.submit(exercise_id, None)
-
-    def final_record(self):
-        return self.record.with_events(self.definition.student_events(self.world, self.student))
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +67,9 @@ def test_setup_makes_the_student_owner_with_private_repositories(lab):
 @pytest.mark.parametrize("student", STUDENTS)
 def test_solution_scores_full_marks(lab, student):
     session = StandIn(lab, student)
-    _solutions().solve_organizations(session)
+    load_solution("organizations").solve_organizations(session)
     assert all(f.status == "correct" for f in session.feedback.values()), session.feedback
-    record = json.loads(json.dumps(session.final_record().to_json()))
+    record = json.loads(json.dumps(session.record().to_json()))
     result = grade_record(record, student, lab)
     assert result.statuses == ()
     assert result.score == lab.max_points, [
@@ -122,7 +82,7 @@ def _mistakes_after(lab, student, exercise_id, act):
     session = StandIn(lab, student)
     act(session)
     feedback = session.check(exercise_id)
-    result = grade_record(session.final_record().to_json(), student, lab)
+    result = grade_record(session.record().to_json(), student, lab)
     assert result.exercise(exercise_id).mistakes == feedback.mistakes
     return feedback.mistakes
 
@@ -220,10 +180,6 @@ def test_hints_unlock_after_tries(lab):
 # -- the notebook ---------------------------------------------------------------------------------
 
 
-def _cells():
-    return json.loads(NOTEBOOK.read_text("utf-8"))["cells"]
-
-
 def test_notebook_is_stored_clean_with_tags():
     data = json.loads(NOTEBOOK.read_text("utf-8"))
     assert (data["nbformat"], data["nbformat_minor"]) == (4, 5)
@@ -253,50 +209,24 @@ def test_notebook_is_stored_clean_with_tags():
     )
 
 
-def _tree_state():
-    """This lab's notebook bytes, and whether an answers folder exists in the work tree."""
-    answers = [ROOT / "labkit-answers", ROOT / "notebooks" / "labkit-answers"]
-    return NOTEBOOK.read_bytes(), [
-        sorted(p.name for p in folder.iterdir()) if folder.exists() else None for folder in answers
-    ]
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, lab):
-    from testbook import testbook
-
-    from labkit.records import records_from_notebook
-
-    before = _tree_state()
-    scratch = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", scratch)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("LABKIT_STUDENT", student)
-    monkeypatch.delenv("LABKIT_GRADING", raising=False)
-    monkeypatch.chdir(scratch)
-    source = inspect.getsource(_solutions())
-    resources = {"metadata": {"path": str(scratch)}}
-    with testbook(scratch / NOTEBOOK.name, execute=False, timeout=120, resources=resources) as tb:
-        setup = next(i for i, c in enumerate(tb.nb.cells) if "setup" in c.metadata.get("tags", []))
-        tb.execute_cell(list(range(setup + 1)))
-        tb.inject(source + "\nsolve_organizations(lab)\n", after=setup, run=True)
-        tb.execute_cell(list(range(setup + 2, len(tb.nb.cells))))
-        errors = [
-            (cell.get("id"), output)
-            for cell in tb.nb.cells
-            if cell.cell_type == "code"
-            for output in cell.get("outputs", [])
-            if output.output_type == "error"
-        ]
-        assert errors == []
-        records = records_from_notebook(json.loads(json.dumps(tb.nb)))
+    before = tree_digest(NOTEBOOK.name)
+    solution = (SOLUTIONS / "organizations.py").read_text(encoding="utf-8")
+    notebook, records = run_notebook(
+        NOTEBOOK.name,
+        student,
+        tmp_path,
+        monkeypatch,
+        inject=(solution, "solve_organizations(lab)"),
+        after_setup=True,
+    )
+    assert error_outputs(notebook) == []
     assert len(records) == 1
     result = grade_record(records[0], student, lab)
     assert result.statuses == ()
     assert result.score == lab.max_points, [
         (e.exercise_id, e.status, e.mistakes) for e in result.exercises
     ]
-    assert _tree_state() == before
+    assert tree_digest(NOTEBOOK.name) == before
