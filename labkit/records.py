@@ -288,6 +288,9 @@ class RecordStore:
                 disk = self._read(record.lab)
             except CorruptRecord:
                 disk = None  # moved aside and reported: nothing is overwritten
+            if disk is not None and disk.student != record.student:
+                self._keep_aside(record.lab, f"student {disk.student!r}")
+                disk = None  # another student's record is never merged into this one
             merged = record if disk is None else merge_records(disk, record)
             self._write(merged)
             return merged
@@ -311,6 +314,19 @@ class RecordStore:
             self.problems.append(message)
             warnings.warn(message, RecordWarning, stacklevel=3)
             raise CorruptRecord(message, aside) from None
+
+    def _keep_aside(self, lab: str, whose: str) -> Path:
+        path = self.path(lab)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        aside = path.with_name(f"{path.name}.other-{stamp}")
+        os.replace(path, aside)
+        message = (
+            f"{path} held the record of {whose}, not this student's; it was kept as "
+            f"{aside.name} and this student's record was started on its own"
+        )
+        self.problems.append(message)
+        warnings.warn(message, RecordWarning, stacklevel=4)
+        return aside
 
     def _write(self, record: Record) -> None:
         path = self.path(record.lab)

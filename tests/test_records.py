@@ -165,3 +165,17 @@ def test_records_from_notebook_skips_what_is_not_a_record():
         ]
     }
     assert records_from_notebook(notebook) == []
+
+
+def test_another_students_record_is_kept_aside_never_merged(tmp_path):
+    store = RecordStore(tmp_path)
+    theirs = Record("demo", "ada", "f1").with_answer("q1", "their answer")
+    store.save(theirs)
+    mine = Record("demo", "bob", "f2").with_answer("q2", "my answer")
+    with pytest.warns(RecordWarning):
+        saved = store.save(mine)
+    assert saved.student == "bob" and set(saved.answers) == {"q2"}
+    assert store.load("demo").answers.keys() == {"q2"}
+    kept = list((tmp_path / "labkit-answers").glob("demo.json.other-*"))
+    assert len(kept) == 1 and "their answer" in kept[0].read_text()
+    assert "student 'ada'" in store.problems[-1]
