@@ -269,6 +269,18 @@ def _add_grade(subcommands: argparse._SubParsersAction) -> None:
     grade.add_argument(
         "--execute", action="store_true", help="also run each notebook, isolated (Linux)"
     )
+    grade.add_argument(
+        "--cell-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --execute: stop a cell after this long (default 30)",
+    )
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --execute: stop a whole notebook after this long (default 120)",
+    )
     grade.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes")
     grade.add_argument(
         "--show-hidden", action="store_true", help="name hidden checks in the feedback pages"
@@ -321,7 +333,12 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
             )
             return 2
     options = GradeOptions(
-        lab=args.lab, checks_dir=args.checks, execute=args.execute, labs_dir=args.labs_dir
+        lab=args.lab,
+        checks_dir=args.checks,
+        execute=args.execute,
+        labs_dir=args.labs_dir,
+        cell_seconds=args.cell_timeout,
+        total_seconds=args.timeout,
     )
     try:
         roster = read_roster(Path(args.roster)) if args.roster else None

@@ -132,6 +132,8 @@ class GradeOptions:
     checks_dir: str | None = None
     execute: bool = False
     labs_dir: str | None = None
+    cell_seconds: float | None = None  # --cell-timeout (execute mode)
+    total_seconds: float | None = None  # --timeout: a whole notebook (execute mode)
 
 
 @dataclass(frozen=True)
@@ -589,11 +591,21 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
             )
         records: Sequence[RecordFile] = info.records
         if options.execute and not info.problem:
-            ran = _execute(path, student, lab_id, folder)
+            ran = _execute(path, student, lab_id, folder, options)
             if ran is not None:
                 status, reason, ran_records = ran
                 if status != "ok":
                     execution[lab_id] = (status, f"{path.name}: {reason}")
+                elif "errors in" in reason:  # it ran to the end, but some cells raised
+                    lab_notes.setdefault(lab_id, []).append(f"{path.name}: {reason}")
+                saved = [f.record for f in records if f.record is not None]
+                saved += [record for _, record in by_lab.get(lab_id, [])]
+                others = sorted({r.student for r in saved if r.student != student})
+                if others:
+                    lab_notes.setdefault(lab_id, []).append(
+                        f"the saved records of {', '.join(map(repr, others))} were not used: "
+                        "the run made this student's own"
+                    )
                 records = ran_records
                 by_lab.pop(lab_id, None)  # records from the run replace the saved ones
         for found in records:
@@ -674,15 +686,26 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
 
 
 def _execute(
-    notebook: Path, student: str, lab_id: str | None, folder: Path | None
+    notebook: Path,
+    student: str,
+    lab_id: str | None,
+    folder: Path | None,
+    options: GradeOptions,
 ) -> tuple[str, str, list[RecordFile]] | None:
     """Run the notebook through :mod:`labkit.grading.execute`; (status, reason, records)."""
-    from labkit.grading.execute import execute_submission
+    from labkit.grading.execute import Limits, execute_submission
     from labkit.records import CorruptRecord, Record, records_from_notebook
 
+    limits = Limits()
+    if options.cell_seconds is not None:
+        limits = replace(limits, cell_seconds=options.cell_seconds)
+    if options.total_seconds is not None:
+        limits = replace(limits, total_seconds=options.total_seconds)
     # the answers folder beside the notebook travels with it (never files outside the folder)
     beside = notebook.parent if folder is not None else None
-    result = execute_submission(notebook, student=student, lab=lab_id or "", extra_files=beside)
+    result = execute_submission(
+        notebook, student=student, lab=lab_id or "", limits=limits, extra_files=beside
+    )
     found: list[RecordFile] = []
     for index, data in enumerate(result.records):
         try:

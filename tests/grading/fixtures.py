@@ -106,13 +106,13 @@ def notebook(
     if exercises is None:
         exercises = [e.id for e in LAB.exercises]
     cells = [_code(f'import labkit\nlab = labkit.start("{lab}")', n=0)]
-    cells += [_code(f'lab.exercise("{e}")', n=i + 1) for i, e in enumerate(exercises)]
+    cells += [_code(f'lab.show("{e}")', n=i + 1) for i, e in enumerate(exercises)]
     cells += [_code(source, n=100 + i) for i, source in enumerate(extra)]
     outputs = []
     if record is not None:
         data = record_bundle(record) if isinstance(record, Record) else {MIME_TYPE: record}
         outputs = [{"output_type": "display_data", "data": data, "metadata": {}}]
-    cells.append(_code("lab.submit()", outputs, n=999))
+    cells.append(_code("lab.submission()", outputs, n=999))
     return {
         "cells": cells,
         "metadata": {

@@ -235,8 +235,11 @@ def test_execute_mode_uses_the_run_records_and_statuses(tmp_path, monkeypatch):
             return Result("timed-out", "cell 3 ran over 30 s", None, [])
         return Result("ok", "", None, [record_for(student).to_json()])
 
+    from labkit.grading.execute import Limits
+
     fake = types.ModuleType("labkit.grading.execute")
     fake.execute_submission = execute_submission
+    fake.Limits = Limits
     monkeypatch.setitem(sys.modules, "labkit.grading.execute", fake)
     write_submission(tmp_path / "ann", record=record_for("ann", wrong=True))
     write_submission(tmp_path / "bob", record=record_for("bob"))
@@ -283,3 +286,24 @@ def test_grade_command_summary_and_missing_student(tmp_path, capsys):
 def test_an_empty_submission_is_missing():
     graded = grade_submission(Submission("ann", None, (), (), "roster"))
     assert (graded.status, graded.reason, graded.labs) == ("missing", "no submission", ())
+
+
+def test_execute_mode_passes_the_limits_given_on_the_command_line(tmp_path, monkeypatch):
+    from labkit.grading.execute import Limits
+
+    seen = []
+
+    def execute_submission(path, *, student, lab, limits=None, extra_files=None):
+        seen.append(limits)
+        return types.SimpleNamespace(status="ok", reason="", notebook=None, records=[])
+
+    fake = types.ModuleType("labkit.grading.execute")
+    fake.execute_submission = execute_submission
+    fake.Limits = Limits
+    monkeypatch.setitem(sys.modules, "labkit.grading.execute", fake)
+    write_submission(tmp_path / "ann", record=record_for("ann"))
+    options = GradeOptions(execute=True, cell_seconds=3, total_seconds=12)
+    [submission] = collect(tmp_path)
+    grade_submission(submission, options)
+    assert (seen[0].cell_seconds, seen[0].total_seconds) == (3, 12)
+    assert seen[0].memory_bytes == Limits().memory_bytes
