@@ -17,6 +17,20 @@ import ipywidgets as widgets
 from labkit.exercises import PART_NAMES, Exercise, Feedback, Kind, Variant
 from labkit.widgets.style import MUTED, badge, box, inline_markdown, markdown_to_html
 
+# ipywidgets gives each radio option one fixed-height line: long choices (whole Docker error
+# messages) overflowed onto the next option and under the Check button in the browser.
+CHOICES_CLASS = "labkit-choices"
+CHOICES_CSS = f"""<style>
+.{CHOICES_CLASS} .widget-radio-box label {{
+  height: auto; min-height: var(--jp-widgets-radio-item-height); line-height: 1.4;
+  white-space: normal; overflow: visible; display: flex; align-items: flex-start;
+  padding: 2px 0;
+}}
+.{CHOICES_CLASS} .widget-radio-box label input {{
+  flex: none; order: -1; margin: 0.2em 0.6em 0 0;
+}}
+</style>"""
+
 __all__ = ["ExerciseState", "ExerciseView", "feedback_html"]
 
 Submit = Callable[[Any], Feedback]
@@ -79,7 +93,10 @@ class ExerciseView:
                 description="Check", button_style="primary", icon="check", tooltip="Check"
             )
             self.check_button.on_click(lambda _: self.check())
-        self.hint_button = widgets.Button(description="Hint", icon="lightbulb-o")
+        # width auto: the description counts hints and tries, longer than a default button
+        self.hint_button = widgets.Button(
+            description="Hint", icon="lightbulb-o", layout=widgets.Layout(width="auto")
+        )
         self.hint_button.on_click(lambda _: self.toggle_hints())
         self.hints = widgets.HTML("")
         self.feedback = widgets.HTML("")
@@ -93,6 +110,8 @@ class ExerciseView:
         children: list[widgets.Widget] = [self.title, self.prompt]
         if self.input is not None:
             children.append(self.input)
+        if isinstance(self.input, widgets.RadioButtons):
+            children.append(widgets.HTML(CHOICES_CSS, layout=widgets.Layout(display="none")))
         children += [widgets.HBox(buttons), self.feedback, self.hints]
         self.widget = widgets.VBox(children, layout=widgets.Layout(margin="6px 0"))
 
@@ -104,7 +123,9 @@ class ExerciseView:
         if self.kind is Kind.SHORT_ANSWER:
             return widgets.Text(placeholder="your answer", layout=wide)
         if self.kind is Kind.MULTIPLE_CHOICE or (self.kind is Kind.PREDICT_OUTPUT and choices):
-            return widgets.RadioButtons(options=choices, value=None, layout=wide)
+            radio = widgets.RadioButtons(options=choices, value=None, layout=wide)
+            radio.add_class(CHOICES_CLASS)
+            return radio
         if self.kind is Kind.NAME_THE_PARTS:
             for name in PART_NAMES:
                 self.inputs[name] = widgets.Text(
