@@ -225,7 +225,7 @@ class ExerciseView:
             body = "<p>No hint yet: try first.</p>" if upcoming else "<p>No hints for this one.</p>"
             self.hints.value = box("💡 " + body + note)
             return
-        self.hints.value = box(f"💡 <strong>Hints</strong><ul>{items}</ul>{note}")
+        self.hints.value = box(f"<strong>Hints</strong><ul>{items}</ul>{note}")
 
     def _update_hint_button(self) -> None:
         used = self.state.tries_used
