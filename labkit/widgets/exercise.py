@@ -223,7 +223,7 @@ class ExerciseView:
             )
         if not unlocked:
             body = "<p>No hint yet: try first.</p>" if upcoming else "<p>No hints for this one.</p>"
-            self.hints.value = box("💡 " + body + note)
+            self.hints.value = box("<strong>Hints</strong>" + body + note)
             return
         self.hints.value = box(f"<strong>Hints</strong><ul>{items}</ul>{note}")
 
