@@ -254,12 +254,20 @@ _CELL_PROMPTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCel
   (cell.querySelector('.cm-content')?.textContent || '').trim(),
 ])"""
 
-_RUN_FINISHED = """() => {
+_MAX_COUNT = """() => Math.max(0, ...[...document.querySelectorAll(
+  '.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => parseInt(
+    (p.textContent.match(/\\[(\\d+)\\]/) || [0, '0'])[1], 10)))"""
+
+# Run All has started (a count above the one before) and stopped (nothing queued, kernel idle).
+_RUN_FINISHED = """(before) => {
   const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+  const counts = prompts.map(
+    p => parseInt((p.textContent.match(/\\[(\\d+)\\]/) || [0, '0'])[1], 10));
+  const started = counts.some(c => c > before);
   const busy = prompts.some(p => p.textContent.includes('*'));
   const idle = [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]
     .some(e => e.getAttribute('data-status') === 'idle');
-  return !busy && idle;
+  return started && !busy && idle;
 }"""
 
 
@@ -326,8 +334,23 @@ class NotebookPage:
 
     def run_all(self) -> None:
         """Run > Run All Cells, then wait until every code cell has run and the kernel is idle."""
-        self.menu("Run", "Run All Cells")
-        self.page.wait_for_function(_RUN_FINISHED, timeout=RUN_ALL_TIMEOUT_MS)
+        before = self.page.evaluate(_MAX_COUNT)
+        for attempt in range(3):
+            # a click while the kernel connection is still settling runs nothing: click again
+            self.menu("Run", "Run All Cells")
+            try:
+                self.page.wait_for_function(
+                    "(before) => [...document.querySelectorAll('.jp-InputPrompt')].some("
+                    "p => p.textContent.includes('*') || (parseInt((p.textContent.match("
+                    "/\\[(\\d+)\\]/) || [0, '0'])[1], 10) > before))",
+                    arg=before,
+                    timeout=10_000,
+                )
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+        self.page.wait_for_function(_RUN_FINISHED, arg=before, timeout=RUN_ALL_TIMEOUT_MS)
         prompts = self.page.evaluate(_CELL_PROMPTS)
         not_run = [
             n
