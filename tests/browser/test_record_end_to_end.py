@@ -77,7 +77,9 @@ def test_answers_survive_a_reload_and_grade_from_the_saved_notebook(
 ):
     folder = lab_server.root / "record-e2e"
     folder.mkdir()
-    shutil.copy(lab_server.root / NOTEBOOK, folder / NOTEBOOK)
+    # The notebook as stored in the repository: the server's own copy may have been run and
+    # saved (autosave) by an earlier test, and a student starts from a clean notebook.
+    shutil.copy(NOTEBOOKS / NOTEBOOK, folder / NOTEBOOK)
     lab = get_lab(notebook_lab(NOTEBOOK))
     page = open_notebook(lab_server, f"record-e2e/{NOTEBOOK}")
     first, second = two_exercises(lab, shown_exercises(page))
