@@ -8,6 +8,7 @@ All state lives in :class:`ExerciseView` (plain Python): tests set ``view.input.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,12 +50,18 @@ class ExerciseState:
     history: list[str] = field(default_factory=list)  # statuses, oldest first
 
 
+_STATUS_WORDS = re.compile(r"^(?:Correct: |Partly right |Not yet )")
+
+
 def feedback_html(feedback: Feedback, *, restored: bool = False) -> str:
     """The feedback area's HTML: icon and word, the message (mistakes named), tries."""
     lines = feedback.message.split("\n")
     head, rest = lines[0], "\n".join(lines[1:]).strip()
+    # The badge already says right / partly right / wrong: do not say it twice.
+    head = _STATUS_WORDS.sub("", head, count=1)
     extra = "(restored from your record)" if restored else ""
-    inner = f"{badge(feedback.status, extra)} {inline_markdown(head)}"
+    joint = " " if not head or head.startswith("(") else ": "
+    inner = f"{badge(feedback.status, extra)}{joint}{inline_markdown(head)}"
     if rest:
         inner += markdown_to_html(rest)
     tries = f"Tries used: {feedback.tries_used}"
