@@ -406,17 +406,34 @@ def _bwrap_prefix(scratch: Path) -> list[str]:
     bwrap = shutil.which("bwrap")
     if not bwrap or not _bwrap_works(bwrap):
         return []
+    # /tmp is emptied for the child; what Python and labkit need from it is shown read-only.
+    needed = []
+    for path in _runtime_paths():
+        if path.is_relative_to("/tmp"):
+            needed += ["--ro-bind", str(path), str(path)]
     return [
         bwrap,
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
+        *needed,
         "--bind", str(scratch), str(scratch),
         "--unshare-net", "--unshare-ipc", "--unshare-uts",
         "--die-with-parent",
         "--chdir", str(scratch),
     ]  # fmt: skip
+
+
+def _runtime_paths() -> list[Path]:
+    """The folders the child's Python needs: the interpreter's prefixes and labkit itself
+    (an editable install lives in a source tree; only its package folder is shown)."""
+    import labkit
+
+    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    paths.add(Path(labkit.__file__).resolve().parent)
+    paths.add(Path(sys.executable).resolve().parent)
+    return sorted(paths)
 
 
 _bwrap_checked: dict[str, bool] = {}

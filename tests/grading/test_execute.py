@@ -155,3 +155,20 @@ def test_execute_many_keeps_the_items_order(tmp_path):
 def test_load_notebook_refuses_what_is_not_a_notebook(text):
     with pytest.raises(NotANotebook):
         load_notebook(text.encode())
+
+
+def test_bubblewrap_shows_the_runtime_read_only_when_it_lives_under_tmp(monkeypatch, tmp_path):
+    """A checkout or venv under /tmp (CI clones anywhere) is hidden by the child's empty /tmp
+    unless it is bound again, read-only."""
+    from labkit.grading import execute
+
+    monkeypatch.setattr(execute.shutil, "which", lambda name: "/usr/bin/bwrap")
+    monkeypatch.setattr(execute, "_bwrap_works", lambda bwrap: True)
+    venv = Path("/tmp/some-clone/.venv")
+    monkeypatch.setattr(execute, "_runtime_paths", lambda: [Path("/usr"), venv])
+    args = execute._bwrap_prefix(tmp_path)
+    tmpfs = args.index("--tmpfs")
+    bound = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert str(venv) in bound and "/usr" not in bound
+    assert args.index(str(venv)) > tmpfs  # after /tmp is emptied
+    assert args[args.index("--bind") + 1] == str(tmp_path)
