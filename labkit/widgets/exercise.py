@@ -53,12 +53,17 @@ class ExerciseState:
 _STATUS_WORDS = re.compile(r"^(?:Correct: |Partly right |Not yet )")
 
 
+def shown_head(head: str) -> str:
+    """The first line of a feedback message as the widget shows it, beside its badge: the
+    badge already says right / partly right / wrong, so the message does not say it twice."""
+    return _STATUS_WORDS.sub("", head, count=1)
+
+
 def feedback_html(feedback: Feedback, *, restored: bool = False) -> str:
     """The feedback area's HTML: icon and word, the message (mistakes named), tries."""
     lines = feedback.message.split("\n")
     head, rest = lines[0], "\n".join(lines[1:]).strip()
-    # The badge already says right / partly right / wrong: do not say it twice.
-    head = _STATUS_WORDS.sub("", head, count=1)
+    head = shown_head(head)
     extra = "(restored from your record)" if restored else ""
     joint = " " if not head or head.startswith("(") else ": "
     inner = f"{badge(feedback.status, extra)}{joint}{inline_markdown(head)}"

@@ -10,6 +10,7 @@ from typing import Any
 from browser.driver import NOTEBOOKS, STUDENT, NotebookPage
 from labkit.exercises import PART_NAMES, Exercise, Feedback, Kind, Variant, check_answer
 from labkit.labs import Lab
+from labkit.widgets.exercise import shown_head
 from labkit.widgets.style import STATUS
 
 # Kinds a student answers by typing or clicking in the widget, in the order we prefer them.
@@ -94,6 +95,7 @@ def check_and_see(page: NotebookPage, index: int, feedback: Feedback) -> None:
     see_status(output, feedback.status)
     shown = plain(output.inner_text())
     lines = [line.removeprefix("- ") for line in feedback.message.splitlines() if line.strip()]
+    lines[:1] = [shown_head(line) for line in lines[:1]]
     for line in lines[:2]:
         assert plain(line) in shown, f"feedback {line!r} not shown; the widget reads:\n{shown}"
 
