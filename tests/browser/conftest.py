@@ -56,11 +56,6 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         _clock["end"] = time.monotonic()
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if "start" in _clock:
-        _clock["end"] = time.monotonic()  # after the session fixtures' teardown
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if "start" not in _clock:
         return
@@ -75,13 +70,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # -- fixtures ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def settings_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A user-settings folder: no news pop-up, no cell windowing, the light theme."""
     return write_settings(tmp_path_factory.mktemp("settings"), LIGHT_SETTINGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def process_guard() -> Iterator[None]:
     """At the very end: no process of this run is left (killed by pid and reported if so)."""
     yield
@@ -92,7 +87,7 @@ def process_guard() -> Iterator[None]:
         pytest.fail(f"processes of the browser run were left running (now killed):\n{listing}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(process_guard: None) -> Iterator[Any]:
     """Debian's Chromium, headless, through playwright (never ``playwright install``)."""
     try:
@@ -122,7 +117,7 @@ def browser(process_guard: None) -> Iterator[Any]:
     playwright.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(tmp_path_factory: pytest.TempPathFactory, process_guard: None) -> Iterator[Server]:
     """``jupyter lab`` on a scratch copy of notebooks/ (HOME and settings in tmp dirs)."""
     server = start_server(tmp_path_factory.mktemp("lab"), "lab", LIGHT_SETTINGS)
@@ -130,7 +125,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory, process_guard: None) ->
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def notebook7_server(
     tmp_path_factory: pytest.TempPathFactory, process_guard: None
 ) -> Iterator[Server]:
