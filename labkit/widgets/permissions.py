@@ -111,9 +111,9 @@ class PermissionMatrix:
                 self.cells[(team_name, repository)] = cell
                 cells.append(cell)
             rows.append(widgets.HBox(cells))
-        for row in rows:
-            for child in row.children:
-                child.layout.width = child.layout.width or "11em"
+        for row in rows:  # the team and its members, then one column a repository
+            for index, child in enumerate(row.children):
+                child.layout.width = child.layout.width or ("16em" if index == 0 else "9em")
         self.grid.children = rows
 
     def set(self, team: str, repository: str, level: str) -> None:
