@@ -61,6 +61,7 @@ class ExplorerView:
             value=text,
             placeholder="an image name, e.g. alpine or ghcr.io/org/app:1.0",
             description="Image name",
+            style={"description_width": "initial"},
             continuous_update=True,
             layout=widgets.Layout(width="100%", max_width="48em"),
         )
