@@ -296,11 +296,12 @@ def test_browser_shows_visibility_badges_and_refreshes(lab):
     assert "★ Docker Official Image" in browser.table.value
     p = lab.params
     browser.namespace.value = p["org"]
-    assert "🔒 private" in browser.table.value
+    assert "<strong>private</strong>" in browser.table.value
     lab.hub.set_visibility(f"{p['org']}/{p['app']}", False)
     browser.refresh()
     assert browser.namespace.value == p["org"]
-    assert "🌐 public" in browser.table.value
+    assert "public" in browser.table.value
+    assert "<strong>private</strong>" not in browser.table.value
 
 
 def test_scan_view_is_marked_simulated(lab):

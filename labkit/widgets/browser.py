@@ -69,7 +69,7 @@ class RegistryBrowser:
             return
         rows = []
         for path, repo in sorted(repos.items()):
-            badges = ["private" if repo["private"] else "public"]
+            badges = ["<strong>private</strong>" if repo["private"] else "public"]
             if repo["official"]:
                 badges.append(f"<strong style='color: {INFO}'>★ Docker Official Image</strong>")
             tags = (
