@@ -83,7 +83,8 @@ def format_key(key: dict[str, Any]) -> str:
     for number, item in enumerate(key["exercises"], 1):
         lines += [
             "",
-            f"{number}. {item['id']}: {item['title']} ({item['kind']}, {item['points']:g} points)",
+            f"{number}. {item['id']}: {item['title']} ({item['kind']}, {item['points']:g} "
+            f"point{'' if item['points'] == 1 else 's'})",
         ]
         lines += [f"   {line}" for line in item["prompt"].splitlines()]
         if item["kind"] == str(Kind.TASK):
