@@ -486,9 +486,11 @@ def _public_message(exercise: Exercise, result: CheckResult) -> str:
         if n:
             return "Correct: " + HIDDEN_NOTICE.format(n=n, s="" if n == 1 else "s") + "."
         return "Correct: public checks passed."
-    lines = [
-        p.message or MISTAKES.get(p.mistake or "", "not right") for p in result.parts if not p.ok
-    ]
+    wrong = [p for p in result.parts if not p.ok]
+    named = [p for p in wrong if p.message or p.mistake]
+    # A part that fails only because another one did (nothing pushed, so nobody can pull it)
+    # adds nothing: say it only when no part names a mistake.
+    lines = [p.message or MISTAKES.get(p.mistake or "", "not right") for p in named or wrong]
     lines = list(dict.fromkeys(lines))
     head = "Partly right" if result.score > 0 else "Not yet"
     return f"{head} ({round(result.score * 100)}%):\n" + "\n".join(f"- {line}" for line in lines)

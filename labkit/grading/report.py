@@ -161,7 +161,7 @@ def _mistake_wording(lab: str, code: str, exercise: str | None = None) -> str:
 # -- HTML -------------------------------------------------------------------------------------
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2em; max-width: 72em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #eee; }
@@ -169,6 +169,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { white-space: pre-wrap; margin: 0; }
 .status { font-weight: bold; }
 svg text { font-size: 12px; font-family: system-ui, sans-serif; }
+td.mistakes { min-width: 24em; }
+td.mistakes ul { margin: 0; padding-left: 1.2em; }
 """
 
 MARKS = {
@@ -243,7 +245,7 @@ def _student_reason(reason: str) -> str:
     return "; ".join(p for p in reason.split("; ") if not p.startswith("instructor check"))
 
 
-def _bar(fraction: float, width: int = 200, label: str = "") -> str:
+def _bar(fraction: float, width: int = 120, label: str = "") -> str:
     fraction = min(max(fraction, 0.0), 1.0)
     filled = round(fraction * width)
     return (
@@ -297,7 +299,7 @@ def report_html(grades: Sequence[LabGrade], labs: Sequence[str]) -> str:
                 f"<td class='completion' data-rate='{fmt(stat.completion_rate)}'>"
                 f"{_bar(stat.completion_rate, label='completion')}</td>"
                 f"<td class='num'>{fmt(stat.correct_rate * 100)}%</td>"
-                f"<td><ul>{mistakes}</ul></td></tr>"
+                f"<td class='mistakes'><ul>{mistakes}</ul></td></tr>"
             )
         table.append("</table>")
         sections.append("\n".join(table))
