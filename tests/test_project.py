@@ -66,6 +66,7 @@ def test_notebook_is_stored_clean(path):
     assert len(ids) == len(set(ids)), "cell ids must be unique"
     assert all(re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", i) for i in ids)
     for cell in nb["cells"]:
+        assert "widgets" not in cell["metadata"], cell["id"]
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None, cell["id"]
 

@@ -180,35 +180,6 @@ def test_hints_unlock_after_tries(lab):
 # -- the notebook ---------------------------------------------------------------------------------
 
 
-def test_notebook_is_stored_clean_with_tags():
-    data = json.loads(NOTEBOOK.read_text("utf-8"))
-    assert (data["nbformat"], data["nbformat_minor"]) == (4, 5)
-    assert data["metadata"]["kernelspec"]["name"] == "python3"
-    cells = data["cells"]
-    ids = [cell["id"] for cell in cells]
-    assert len(set(ids)) == len(ids)
-    for cell in cells:
-        if cell["cell_type"] == "code":
-            assert cell["outputs"] == [] and cell["execution_count"] is None
-        assert "widgets" not in cell["metadata"]
-    assert "widgets" not in data["metadata"]
-    code = [cell for cell in cells if cell["cell_type"] == "code"]
-    assert "setup" in code[0]["metadata"]["tags"]
-    assert f'labkit.start("{LAB_ID}")' in "".join(code[0]["source"])
-    assert code[-1]["metadata"]["tags"] == ["submission"]
-    assert cells[-1]["cell_type"] == "markdown"
-    shown = {
-        tag.removeprefix("exercise-")
-        for cell in code
-        for tag in cell["metadata"].get("tags", [])
-        if tag.startswith("exercise-")
-    }
-    assert shown == {exercise.id for exercise in get_lab(LAB_ID).exercises}
-    assert not any(
-        "getpass" in "".join(c["source"]) or "input(" in "".join(c["source"]) for c in code
-    )
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, lab):
