@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Assertions in the lab tests' shared helpers report like those in the tests themselves.
+pytest.register_assert_rewrite("lab_support")
+
 # CI profile: no deadline (the machine is shared), derandomized (a red run can be repeated).
 settings.register_profile(
     "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

@@ -175,3 +175,31 @@ def tree_digest(notebook: str) -> str:
                 digest.update(b"\0" + str(path).encode())
                 digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
+
+
+def solution_scores_full_marks(
+    lab: Lab, notebook: str, solution: str, student: str, tmp_path: Path, monkeypatch: Any, **run
+) -> dict:
+    """Execute the lab's notebook for ``student``, inject ``tests/solutions/<solution>.py`` and
+    call ``solve_<solution>(lab)``; the notebook shows no error, carries one record of this lab
+    and this student that grades to full marks, and leaves the work tree as it was. Returns
+    the executed notebook for a lab's own further checks."""
+    from labkit.exercises import grade_record
+
+    before = tree_digest(notebook)
+    code = (SOLUTIONS / f"{solution}.py").read_text(encoding="utf-8")
+    executed, records = run_notebook(
+        notebook, student, tmp_path, monkeypatch, inject=(code, f"solve_{solution}(lab)"), **run
+    )
+    assert error_outputs(executed) == []
+    assert {"setup", "submission"} <= tags_of(executed)
+    assert {f"exercise-{e.id}" for e in lab.exercises} <= tags_of(executed)
+    records = [r for r in records if r.lab == lab.id]
+    assert len(records) == 1 and records[0].student == student
+    result = grade_record(records[0], student, lab)
+    assert result.statuses == ()
+    assert result.score == lab.max_points, [
+        (e.exercise_id, e.status, e.mistakes) for e in result.exercises
+    ]
+    assert tree_digest(notebook) == before
+    return executed

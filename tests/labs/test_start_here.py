@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lab_support import ROOT, StandIn, error_outputs, load_solution, run_notebook, tags_of
+from lab_support import ROOT, StandIn, load_solution, solution_scores_full_marks, tags_of
 
 from labkit.exercises import check_answer, grade_record, lint_lab
 from labkit.labs import get_lab
@@ -84,17 +84,8 @@ def test_the_course_id_form_remembers_the_id(tmp_path, monkeypatch):
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    before = (ROOT / "notebooks" / NOTEBOOK).read_bytes()
-    solution = (ROOT / "tests" / "solutions" / "start_here.py").read_text(encoding="utf-8")
-    notebook, records = run_notebook(
-        NOTEBOOK, student, tmp_path, monkeypatch, inject=(solution, "solve_start_here(lab)")
+    notebook = solution_scores_full_marks(
+        LAB, NOTEBOOK, "start_here", student, tmp_path, monkeypatch
     )
-    assert error_outputs(notebook) == []
-    assert {"setup", "submission", "course-id"} <= tags_of(notebook)
-    assert {f"exercise-{e.id}" for e in LAB.exercises} <= tags_of(notebook)
-    records = [r for r in records if r.lab == LAB.id]
-    assert len(records) == 1 and records[0].student == student
-    result = grade_record(records[0], student, LAB)
-    assert result.statuses == () and result.score == LAB.max_points
-    assert (ROOT / "notebooks" / NOTEBOOK).read_bytes() == before
+    assert "course-id" in tags_of(notebook)
     assert not (ROOT / "notebooks" / "labkit-answers").exists()

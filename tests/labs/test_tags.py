@@ -7,14 +7,10 @@ from typing import Any
 
 import pytest
 from lab_support import (
-    SOLUTIONS,
     StandIn,
-    error_outputs,
     load_solution,
-    run_notebook,
+    solution_scores_full_marks,
     stderr_outputs,
-    tags_of,
-    tree_digest,
 )
 
 from labkit.exercises import Kind, check_answer, grade_record, lint_lab
@@ -192,24 +188,7 @@ def _choice(params: dict[str, Any], exercise_id: str, start: str) -> str:
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    before = tree_digest(NOTEBOOK)
-    solution = (SOLUTIONS / "tags.py").read_text(encoding="utf-8")
-    notebook, records = run_notebook(
-        NOTEBOOK,
-        student,
-        tmp_path,
-        monkeypatch,
-        inject=(solution, "solve_tags(lab)"),
-        timeout=60,
+    notebook = solution_scores_full_marks(
+        LAB, NOTEBOOK, "tags", student, tmp_path, monkeypatch, timeout=60
     )
-    assert error_outputs(notebook) == []
     assert stderr_outputs(notebook) == []
-    assert {"setup", "submission"} <= tags_of(notebook)
-    assert {f"exercise-{e.id}" for e in LAB.exercises} <= tags_of(notebook)
-    records = [r for r in records if r.lab == LAB.id]
-    assert len(records) == 1
-    assert records[0].student == student
-    result = grade_record(records[0], student, LAB)
-    assert result.statuses == ()
-    assert result.score == LAB.max_points
-    assert tree_digest(NOTEBOOK) == before
