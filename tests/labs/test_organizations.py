@@ -7,12 +7,9 @@ import json
 import pytest
 from lab_support import (
     ROOT,
-    SOLUTIONS,
     StandIn,
-    error_outputs,
     load_solution,
-    run_notebook,
-    tree_digest,
+    solution_scores_full_marks,
 )
 
 from labkit.accounts import Action, Principal
@@ -183,21 +180,6 @@ def test_hints_unlock_after_tries(lab):
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, lab):
-    before = tree_digest(NOTEBOOK.name)
-    solution = (SOLUTIONS / "organizations.py").read_text(encoding="utf-8")
-    notebook, records = run_notebook(
-        NOTEBOOK.name,
-        student,
-        tmp_path,
-        monkeypatch,
-        inject=(solution, "solve_organizations(lab)"),
-        after_setup=True,
+    solution_scores_full_marks(
+        lab, NOTEBOOK.name, "organizations", student, tmp_path, monkeypatch, after_setup=True
     )
-    assert error_outputs(notebook) == []
-    assert len(records) == 1
-    result = grade_record(records[0], student, lab)
-    assert result.statuses == ()
-    assert result.score == lab.max_points, [
-        (e.exercise_id, e.status, e.mistakes) for e in result.exercises
-    ]
-    assert tree_digest(NOTEBOOK.name) == before

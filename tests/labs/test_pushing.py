@@ -10,13 +10,9 @@ import json
 
 import pytest
 from lab_support import (
-    ANSWER_FOLDERS,
-    SOLUTIONS,
     StandIn,
-    error_outputs,
     load_solution,
-    run_notebook,
-    tree_digest,
+    solution_scores_full_marks,
 )
 
 from labkit.exercises import grade_record, lint_lab
@@ -190,20 +186,4 @@ def test_typical_wrong_answers_get_their_mistake(exercise_id, raw, mistake):
 @pytest.mark.notebook
 @pytest.mark.parametrize("student", STUDENTS)
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    before = tree_digest(NOTEBOOK)
-    solution = (SOLUTIONS / "pushing.py").read_text(encoding="utf-8")
-    notebook, records = run_notebook(
-        NOTEBOOK, student, tmp_path, monkeypatch, inject=(solution, "solve_pushing(lab)")
-    )
-    assert error_outputs(notebook) == []
-    records = [r for r in records if r.lab == LAB.id]
-    assert len(records) == 1
-    assert records[0].student == student
-    result = grade_record(records[0], student, LAB)
-    assert result.statuses == ()
-    assert [
-        (e.exercise_id, e.status, e.feedback) for e in result.exercises if e.status != "correct"
-    ] == []
-    assert result.score == LAB.max_points
-    assert tree_digest(NOTEBOOK) == before
-    assert [folder for folder in ANSWER_FOLDERS if folder.exists()] == []
+    solution_scores_full_marks(LAB, NOTEBOOK, "pushing", student, tmp_path, monkeypatch)

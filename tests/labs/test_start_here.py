@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lab_support import ROOT, StandIn, load_solution, solution_scores_full_marks, tags_of
+from lab_support import StandIn, load_solution, solution_scores_full_marks, tags_of
 
 from labkit.exercises import check_answer, grade_record, lint_lab
 from labkit.labs import get_lab
@@ -88,4 +88,3 @@ def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_
         LAB, NOTEBOOK, "start_here", student, tmp_path, monkeypatch
     )
     assert "course-id" in tags_of(notebook)
-    assert not (ROOT / "notebooks" / "labkit-answers").exists()
