@@ -148,15 +148,19 @@ def _run(world: Any, line: str, stdin: str | None = None, client: str = "student
     world.client(client).run(line, stdin)
 
 
-def _login(world: Any, params: Mapping[str, Any], client: str = "student") -> None:
+def login_student(world: Any, params: Mapping[str, Any], client: str = "student") -> None:
+    """Log the student in to Docker Hub, as ``docker login --password-stdin`` does."""
     _run(
         world, f"docker login -u {params['docker_id']} --password-stdin", params["password"], client
     )
 
 
-def _push(world: Any, params: Mapping[str, Any], target: str, *, login: bool = True) -> None:
+def push_as_student(
+    world: Any, params: Mapping[str, Any], target: str, *, login: bool = True
+) -> None:
+    """Pull the variant's source image, tag it as ``target`` and push it (logged in first)."""
     if login:
-        _login(world, params)
+        login_student(world, params)
     _run(world, f"docker pull {params['source']}")
     _run(world, f"docker tag {params['source']} {target}")
     _run(world, f"docker push {target}")
@@ -331,7 +335,7 @@ LOGIN_STDIN = Exercise(
         Example(None, "wrong-user", act=_login_as_classmate),
     ),
     concepts=("login-password-stdin",),
-    options={"solve": lambda world, v: _login(world, v.params)},
+    options={"solve": lambda world, v: login_student(world, v.params)},
 )
 
 
@@ -605,13 +609,13 @@ def _share_check(answer, variant: Variant, world) -> list[Part]:
 
 def _share_private(world, variant: Variant) -> None:
     p = variant.params
-    _push(world, p, p["target"])
+    push_as_student(world, p, p["target"])
     world.hub(p["docker_id"]).set_visibility(p["target"].split(":")[0], True)
 
 
 def _share_other_namespace(world, variant: Variant) -> None:
     p = variant.params
-    _login(world, p)
+    login_student(world, p)
     other = f"{p['classmate']}/{p['target'].split('/', 1)[1]}"
     _run(world, f"docker pull {p['source']}")
     _run(world, f"docker tag {p['source']} {other}")
@@ -638,14 +642,14 @@ SHARE_WITH_CLASSMATE = Exercise(
         Example(
             None,
             "not-logged-in",
-            act=lambda w, v: _push(w, v.params, v.params["target"], login=False),
+            act=lambda w, v: push_as_student(w, v.params, v.params["target"], login=False),
         ),
-        Example(None, "not-pushed", act=lambda w, v: _login(w, v.params)),
+        Example(None, "not-pushed", act=lambda w, v: login_student(w, v.params)),
         Example(None, "foreign-namespace", act=_share_other_namespace),
         Example(None, "repo-private", act=_share_private),
     ),
     concepts=("push-output", "repo-created-on-push", "public-private"),
-    options={"solve": lambda world, v: _push(world, v.params, v.params["target"])},
+    options={"solve": lambda world, v: push_as_student(world, v.params, v.params["target"])},
 )
 
 
@@ -672,7 +676,7 @@ def _owner_can_pull(answer, variant: Variant, world) -> bool:
 
 def _private_solve(world, variant: Variant) -> None:
     p = variant.params
-    _push(world, p, p["secret_target"])
+    push_as_student(world, p, p["secret_target"])
     world.hub(p["docker_id"]).set_visibility(p["secret"], True)
 
 
@@ -694,9 +698,11 @@ MAKE_PRIVATE = Exercise(
     mistakes=("not-logged-in", "not-pushed", "repo-public"),
     examples=(
         Example(None, "not-logged-in"),
-        Example(None, "not-pushed", act=lambda w, v: _login(w, v.params)),
+        Example(None, "not-pushed", act=lambda w, v: login_student(w, v.params)),
         Example(
-            None, "repo-public", act=lambda w, v: _push(w, v.params, v.params["secret_target"])
+            None,
+            "repo-public",
+            act=lambda w, v: push_as_student(w, v.params, v.params["secret_target"]),
         ),
     ),
     concepts=("public-private",),

@@ -35,6 +35,7 @@ from labkit.exercises import (
     plain_value,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
+from labkit.labs.pushing import APPS, SOURCES, login_student, push_as_student
 from labkit.oci import Image, make_image
 
 LAB_ID = "07-under-the-hood"
@@ -83,10 +84,7 @@ def _wrong(name: str, code: str, message: str | None = None) -> Part:
 
 # -- the lab-level variant ---------------------------------------------------------------------
 
-APPS = ("webshop", "notes", "weather", "tracker", "gallery", "planner", "quotes", "recipes")
 HAND_NAMES = ("handmade", "by-hand", "from-scratch", "hand-rolled", "wire-work")
-# Single-layer official images: their one layer is "Mounted from library/<name>" on a first push.
-SOURCES = ("alpine:3.20", "alpine:3.21", "busybox:1.36", "busybox:1.37")
 
 
 def world_params(student: str) -> dict[str, Any]:
@@ -487,22 +485,6 @@ MANIFEST_PUT = Exercise(
 # -- 7. task: the push you watched ---------------------------------------------------------------
 
 
-def _run(world: Any, line: str, stdin: str | None = None) -> None:
-    world.client("student").run(line, stdin)
-
-
-def _login(world: Any, params: Mapping[str, Any]) -> None:
-    _run(world, f"docker login -u {params['docker_id']} --password-stdin", params["password"])
-
-
-def _push(world: Any, params: Mapping[str, Any], target: str, *, login: bool = True) -> None:
-    if login:
-        _login(world, params)
-    _run(world, f"docker pull {params['source']}")
-    _run(world, f"docker tag {params['source']} {target}")
-    _run(world, f"docker push {target}")
-
-
 def _wire_push_check(answer, variant: Variant, world) -> list[Part]:
     return check_pushed(world, variant.params["target"])
 
@@ -527,17 +509,17 @@ WIRE_PUSH = Exercise(
         Example(
             None,
             "not-logged-in",
-            act=lambda w, v: _push(w, v.params, v.params["target"], login=False),
+            act=lambda w, v: push_as_student(w, v.params, v.params["target"], login=False),
         ),
-        Example(None, "not-pushed", act=lambda w, v: _login(w, v.params)),
+        Example(None, "not-pushed", act=lambda w, v: login_student(w, v.params)),
         Example(
             None,
             "wrong-tag",
-            act=lambda w, v: _push(w, v.params, f"{v.params['repository']}:latest"),
+            act=lambda w, v: push_as_student(w, v.params, f"{v.params['repository']}:latest"),
         ),
     ),
     concepts=("push-output",),
-    options={"solve": lambda world, v: _push(world, v.params, v.params["target"])},
+    options={"solve": lambda world, v: push_as_student(world, v.params, v.params["target"])},
 )
 
 
