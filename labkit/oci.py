@@ -747,14 +747,10 @@ def image_from_layers(
 # Reading manifests
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """An image manifest read from bytes (Docker schema2 or OCI image manifest)."""
+class _StoredBytes:
+    """What a manifest and an index share: the exact bytes, their digest and length."""
 
-    media_type: str
-    config: Descriptor
-    layers: tuple[Descriptor, ...]
-    raw: bytes = field(repr=False)
+    raw: bytes
 
     @property
     def digest(self) -> str:
@@ -763,6 +759,16 @@ class Manifest:
     @property
     def size(self) -> int:
         return len(self.raw)
+
+
+@dataclass(frozen=True)
+class Manifest(_StoredBytes):
+    """An image manifest read from bytes (Docker schema2 or OCI image manifest)."""
+
+    media_type: str
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    raw: bytes = field(repr=False)
 
     @property
     def referenced_blobs(self) -> tuple[str, ...]:
@@ -776,20 +782,12 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class ManifestIndex:
+class ManifestIndex(_StoredBytes):
     """An OCI image index or Docker manifest list: descriptors of child manifests."""
 
     media_type: str
     manifests: tuple[Descriptor, ...]
     raw: bytes = field(repr=False)
-
-    @property
-    def digest(self) -> str:
-        return sha256_digest(self.raw)
-
-    @property
-    def size(self) -> int:
-        return len(self.raw)
 
     @property
     def referenced_blobs(self) -> tuple[str, ...]:
