@@ -9,7 +9,8 @@ failure is a :class:`~labkit.engine.Result` with Docker's text and exit code.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from labkit import __version__
@@ -65,7 +66,9 @@ def _reference(text: str) -> Reference:
 # -- pull, push ------------------------------------------------------------------------------
 
 
-def _pull(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _transfer_target(inv: Invocation, out: Printer) -> tuple[Reference, bool, bool]:
+    """The reference of a pull or push as the CLI settles it: ``-a`` takes a name only, and a
+    name without tag or digest gets ``latest`` (said, unless ``-q``). (ref, all_tags, quiet)."""
     ref = _reference(inv.args[0])
     all_tags = bool(inv.flags.get("all-tags"))
     if all_tags and (ref.tag or ref.digest):
@@ -75,33 +78,35 @@ def _pull(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) 
         if not quiet:
             out.line("Using default tag: latest")
         ref = ref.with_default_tag()
-    stream = Printer() if quiet else out
+    return ref, all_tags, quiet
+
+
+@contextmanager
+def _daemon_stream(out: Printer, quiet: bool) -> Iterator[Printer]:
+    """Where the daemon's stream goes: to the terminal, or with ``-q`` nowhere but its errors."""
+    if not quiet:
+        yield out
+        return
+    stream = Printer()
     try:
-        client.pull(ref, stream, all_tags=all_tags, progress=progress)
+        yield stream
     finally:
-        if quiet:
-            out.chunks.extend(c for c in stream.chunks if c[0] == "stderr")
+        out.chunks.extend(chunk for chunk in stream.chunks if chunk[0] == "stderr")
+
+
+def _pull(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    ref, all_tags, quiet = _transfer_target(inv, out)
+    with _daemon_stream(out, quiet) as stream:
+        client.pull(ref, stream, all_tags=all_tags, progress=progress)
     out.line(str(ref))
 
 
 def _push(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    ref = _reference(inv.args[0])
-    all_tags = bool(inv.flags.get("all-tags"))
-    if all_tags and (ref.tag or ref.digest):
-        raise CommandFailed("tag can't be used with --all-tags/-a")
+    ref, all_tags, quiet = _transfer_target(inv, out)
     if ref.digest:
         raise CommandFailed("cannot push a digest reference")
-    quiet = bool(inv.flags.get("quiet"))
-    if not all_tags and not ref.tag:
-        if not quiet:
-            out.line("Using default tag: latest")
-        ref = ref.with_default_tag()
-    stream = Printer() if quiet else out
-    try:
+    with _daemon_stream(out, quiet) as stream:
         client.push(ref, stream, all_tags=all_tags, progress=progress)
-    finally:
-        if quiet:
-            out.chunks.extend(c for c in stream.chunks if c[0] == "stderr")
     if quiet:
         out.line(str(ref))
 
