@@ -459,7 +459,7 @@ MOUNT_MEANING = Exercise(
     id="mount-meaning",
     title='What "Mounted from" means',
     prompt=(
-        "Your first push of `{target}` printed a layer line ending in "
+        "Your first push of `{docker_id}/hello:1.0` above printed a layer line ending in "
         "`Mounted from library/{base}`. What happened to that layer?"
     ),
     kind=Kind.MULTIPLE_CHOICE,
@@ -550,9 +550,10 @@ MANIFEST_DIGEST = Exercise(
     id="manifest-digest",
     title="Check the digest with hashlib",
     prompt=(
-        "After pushing `{target}`, fetch the manifest bytes with `pushed_manifest(lab.client, "
-        "...)`, compute their digest with `hashlib.sha256` and their size with `len`, and pass "
-        "both: `lab.answer('manifest-digest', {{'digest': 'sha256:...', 'size': ...}})`."
+        "You pushed `{docker_id}/hello:1.0` above. Fetch its manifest bytes with "
+        "`pushed_manifest(lab.client, ...)`, compute their digest with `hashlib.sha256` and "
+        "their size with `len`, and pass both: "
+        "`lab.answer('manifest-digest', {{'digest': 'sha256:...', 'size': ...}})`."
     ),
     kind=Kind.CODE,
     generator=_digest_generate,

@@ -7,6 +7,10 @@
   ``notebooks/`` (kernel working directory there, a scratch HOME, ``LABKIT_STUDENT`` set),
   injects a solution, re-runs the submission cell, and returns the executed notebook as plain
   JSON together with the records its submission output carries.
+- :func:`walk_notebook` walks a lab notebook as a student does: every cell in order, and right
+  after each exercise's own cell that exercise's step of the solution (``STEPS``), optionally
+  after its typical wrong answers (the exercise's examples): each exercise must be solvable with
+  only what the cells above it did.
 - :func:`error_outputs`, :func:`stderr_outputs` and :func:`tags_of` read an executed notebook;
   :func:`tree_digest` fingerprints what a notebook run could change in the work tree.
 """
@@ -125,6 +129,77 @@ def run_notebook(
     return executed, records_from_notebook(executed)
 
 
+# Run in the kernel right after the setup cell: answers one exercise in place, wrong first
+# when asked (its examples, leaving one try for the right answer), then with its step.
+WALK_HELPER = """
+def _walk_step(lab, exercise_id, wrong_first):
+    exercise = lab.definition.exercise(exercise_id)
+    variant = lab.variant(exercise_id)
+    wrong = []
+    if wrong_first and exercise.kind.value != "task":
+        budget = len(exercise.examples)
+        if exercise.max_tries is not None:
+            budget = min(budget, exercise.max_tries - 1)
+        for example in exercise.examples[:budget]:
+            feedback = lab.submit(exercise_id, example.raw_for(variant))
+            wrong.append([example.mistake, feedback.status, list(feedback.mistakes)])
+    STEPS[exercise_id](lab)
+    feedback = lab._feedback.get(exercise_id)
+    return {"wrong": wrong, "status": feedback.status if feedback else None}
+"""
+
+
+def walk_notebook(
+    notebook: str,
+    student: str,
+    solution: str,
+    tmp_path: Path,
+    monkeypatch: Any,
+    *,
+    wrong_first: bool = False,
+    finally_run: tuple[str, ...] = (),
+    timeout: int = 120,
+) -> tuple[dict, list[Record], dict[str, dict]]:
+    """Execute ``notebooks/<notebook>`` cell by cell on a scratch copy; right after the cell
+    tagged ``exercise-<id>``, take ``STEPS[id]`` of ``tests/solutions/<solution>.py`` (after
+    the exercise's typical wrong answers with ``wrong_first``). Returns the executed notebook,
+    the records its submission output carries, and per exercise what the walk saw
+    (``{"wrong": [[expected mistake, status, mistakes]...], "status": ...}``)."""
+    from testbook import testbook
+
+    scratch = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", scratch, ignore=shutil.ignore_patterns("labkit-answers"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LABKIT_STUDENT", student)
+    monkeypatch.delenv("LABKIT_GRADING", raising=False)
+    resources = {"metadata": {"path": str(scratch)}}
+    code = (SOLUTIONS / f"{solution}.py").read_text(encoding="utf-8") + WALK_HELPER
+    seen: dict[str, dict] = {}
+    with testbook(scratch / notebook, execute=False, timeout=timeout, resources=resources) as tb:
+        for index in range(len(tb.nb.cells)):
+            cell = tb.nb.cells[index]
+            if cell.cell_type != "code":
+                continue
+            tags = _tags(cell)
+            if "submission" in tags:
+                for extra in finally_run:
+                    tb.inject(extra, pop=True)
+            tb.execute_cell(index)
+            if "setup" in tags:
+                tb.inject(code, pop=True)
+            for tag in tags:
+                if tag.startswith("exercise-"):
+                    exercise_id = tag.removeprefix("exercise-")
+                    seen[exercise_id] = tb.value(
+                        f"_walk_step(lab, {exercise_id!r}, {wrong_first!r})"
+                    )
+        cwd = tb.value("__import__('os').getcwd()")
+        executed = json.loads(json.dumps(tb.nb))
+    assert Path(cwd).resolve() == scratch.resolve(), cwd
+    return executed, records_from_notebook(executed), seen
+
+
 def error_outputs(notebook: dict) -> list[tuple[str, dict]]:
     """Error outputs of an executed notebook (stderr is fine: docker prints warnings there)."""
     return [
@@ -180,18 +255,28 @@ def tree_digest(notebook: str) -> str:
 def solution_scores_full_marks(
     lab: Lab, notebook: str, solution: str, student: str, tmp_path: Path, monkeypatch: Any, **run
 ) -> dict:
-    """Execute the lab's notebook for ``student``, inject ``tests/solutions/<solution>.py`` and
-    call ``solve_<solution>(lab)``; the notebook shows no error, carries one record of this lab
-    and this student that grades to full marks, and leaves the work tree as it was. Returns
-    the executed notebook for a lab's own further checks."""
+    """Walk the lab's notebook for ``student`` (:func:`walk_notebook`: each exercise solved by
+    ``tests/solutions/<solution>.py`` right after its own cell, typical wrong answers first with
+    ``wrong_first=True``); the notebook shows no error, each step is right where it stands,
+    the wrong answers get their own mistake, the notebook carries one record of this lab and
+    this student that grades to full marks, and the work tree is as it was. Returns the
+    executed notebook for a lab's own further checks."""
     from labkit.exercises import grade_record
 
     before = tree_digest(notebook)
-    code = (SOLUTIONS / f"{solution}.py").read_text(encoding="utf-8")
-    executed, records = run_notebook(
-        notebook, student, tmp_path, monkeypatch, inject=(code, f"solve_{solution}(lab)"), **run
+    executed, records, seen = walk_notebook(
+        notebook, student, solution, tmp_path, monkeypatch, **run
     )
     assert error_outputs(executed) == []
+    assert {e.id for e in lab.exercises} == set(seen)
+    right = {e.id: "recorded" if e.feedback == "format-only" else "correct" for e in lab.exercises}
+    assert {i: s["status"] for i, s in seen.items() if s["status"] != right[i]} == {}
+    for exercise_id, step in seen.items():
+        for expected, status, mistakes in step["wrong"]:
+            if lab.exercise(exercise_id).feedback == "format-only":
+                assert status == "recorded", (exercise_id, expected, status)
+            else:
+                assert expected in mistakes, (exercise_id, expected, status, mistakes)
     assert {"setup", "submission"} <= tags_of(executed)
     assert {f"exercise-{e.id}" for e in lab.exercises} <= tags_of(executed)
     assert [(r.lab, r.student) for r in records] == [(lab.id, student)]

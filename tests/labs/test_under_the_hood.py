@@ -13,14 +13,13 @@ import pytest
 from lab_support import (
     ANSWER_FOLDERS,
     ROOT,
-    SOLUTIONS,
     StandIn,
     error_outputs,
     load_solution,
-    run_notebook,
     stderr_outputs,
     tags_of,
     tree_digest,
+    walk_notebook,
 )
 
 from labkit.exercises import grade_record, lint_lab
@@ -242,14 +241,10 @@ def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_
     from labkit.grading.grade import _replay_mismatches
 
     before = tree_digest(NOTEBOOK)
-    solution = (SOLUTIONS / "under_the_hood.py").read_text(encoding="utf-8")
-    notebook, records = run_notebook(
-        NOTEBOOK,
-        student,
-        tmp_path,
-        monkeypatch,
-        inject=(NO_SERVER_LEFT, solution, "solve_under_the_hood(lab)"),
+    notebook, records, seen = walk_notebook(
+        NOTEBOOK, student, "under_the_hood", tmp_path, monkeypatch, finally_run=(NO_SERVER_LEFT,)
     )
+    assert {i: s["status"] for i, s in seen.items() if s["status"] != "correct"} == {}
     assert error_outputs(notebook) == []
     assert [
         (cell, text)
