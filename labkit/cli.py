@@ -159,7 +159,7 @@ def _add_lint(subcommands: argparse._SubParsersAction) -> None:
 
 def _run_lint(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from labkit.errors import LabkitError
-    from labkit.exercises import lint_lab
+    from labkit.grading.lint import lint_lab
     from labkit.labs import get_lab
 
     out = out or sys.stdout

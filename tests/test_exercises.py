@@ -22,11 +22,10 @@ from labkit.exercises import (
     compare_lines,
     compare_reference_parts,
     compare_references,
-    grade_record,
-    lint_lab,
     plain_value,
     variant_seed,
 )
+from labkit.grading import grade_record, lint_lab
 from labkit.labs import demo
 from labkit.labs.demo import LAB
 from labkit.records import Record, remember_student, resolve_student
@@ -313,7 +312,7 @@ def _solved_record(student: str) -> Record:
     for exercise in LAB.exercises:
         variant = LAB.variant(exercise, student)
         if exercise.kind is Kind.TASK:
-            exercise.options["solve"](world, variant)
+            exercise.solve(world, variant)
         else:
             record = record.with_answer(exercise.id, exercise.key_raw(variant))
     return record.with_events(LAB.student_events(world, student))

@@ -2,6 +2,10 @@
 
 - :mod:`labkit.grading.collect` finds the submissions in a folder (nbgrader, one folder per
   student, a flat folder, LMS downloads) and reads records and notebooks as plain JSON;
+- :mod:`labkit.grading.record` grades one record (pure: every check, on the replayed world),
+  :mod:`labkit.grading.results` holds the one result family (:class:`LabGrade` of
+  :class:`ExerciseGrade`) from that check to the CSV, and :mod:`labkit.grading.lint` checks a lab
+  definition (``labkit lint``);
 - :mod:`labkit.grading.grade` grades them (default mode runs no student code; ``--execute``
   runs each notebook through :mod:`labkit.grading.execute`), in worker processes with ``-j``;
 - :mod:`labkit.grading.report` writes grades.csv, one CSV per lab, feedback pages and the class
@@ -24,6 +28,8 @@ from labkit.grading.grade import (
     lab_grades,
     load_checks,
 )
+from labkit.grading.lint import lint_lab
+from labkit.grading.record import grade_record
 from labkit.grading.report import write_reports
 
 __all__ = [
@@ -35,8 +41,10 @@ __all__ = [
     "SubmissionGrade",
     "collect",
     "grade_all",
+    "grade_record",
     "grade_submission",
     "lab_grades",
+    "lint_lab",
     "load_checks",
     "read_roster",
     "write_reports",

@@ -54,6 +54,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labkit.exercises.model import Status
+from labkit.records import ANSWERS_FOLDER
+
 __all__ = [
     "STATUSES",
     "ExecutionItem",
@@ -64,16 +67,16 @@ __all__ = [
     "isolation",
 ]
 
+# What a run can end as (labkit.exercises.Status values; lab grades show them as they are).
 STATUSES = (
-    "ok",
-    "timed-out",
-    "killed",
-    "memory-limit",
-    "output-limit",
-    "error",
-    "not-a-notebook",
+    Status.OK,
+    Status.TIMED_OUT,
+    Status.KILLED,
+    Status.MEMORY_LIMIT,
+    Status.OUTPUT_LIMIT,
+    Status.ERROR,
+    Status.NOT_A_NOTEBOOK,
 )
-ANSWERS_FOLDER = "labkit-answers"
 RUN_MARKER = "LABKIT_RUN_ID"
 CONTROL_FD_VARIABLE = "LABKIT_CONTROL_FD"
 NOTEBOOK_VARIABLE = "LABKIT_NOTEBOOK"

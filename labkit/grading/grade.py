@@ -4,11 +4,11 @@ Default mode runs no student code. For each submission it reads the records (the
 ``labkit-answers`` folder and the notebooks' submission-cell outputs; newest answer per
 exercise), replays the event log on a fresh world for the layout's student and compares every
 recorded docker outcome with the replay (``forged`` when they differ), grades with
-:func:`labkit.exercises.grade_record` (hidden checks included) and runs the instructor's
+:func:`labkit.grading.record.grade_record` (hidden checks included) and runs the instructor's
 ``--checks``. Each submission is graded inside its own ``try``; with ``jobs > 1`` in worker
 processes, and a worker that dies gives its submission the status ``killed``.
 
-Statuses of a lab grade: ok, other-student, variant-changed, forged, wrong-lab, replay-failed,
+Statuses of a lab grade (:class:`labkit.exercises.Status`): ok, other-student, variant-changed, forged, wrong-lab, replay-failed,
 malformed, missing, no-submission-cell, unknown-lab, error, and with ``--execute`` the execution
 statuses (timed-out, killed, memory-limit, output-limit, not-a-notebook).
 """
@@ -16,24 +16,31 @@ statuses (timed-out, killed, memory-limit, output-limit, not-a-notebook).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labkit import __version__
+from labkit.errors import LabkitError
+from labkit.exercises.model import LAB_STATUS_ORDER, HiddenResult, Status
 from labkit.grading.collect import (
     RecordFile,
     Submission,
     read_notebook,
     read_record_file,
 )
+from labkit.grading.record import grade_record, replay_leniently
+from labkit.grading.results import ExerciseGrade, LabGrade, SubmissionGrade, most_serious
+from labkit.labs import find_labs
+from labkit.records import ANSWERS_FOLDER, Record, merge_records
+from labkit.world import Clock, World
 
 if TYPE_CHECKING:
-    from labkit.exercises import ExerciseResult
     from labkit.labs import Lab
-    from labkit.records import Record
 
 __all__ = [
     "STATUS_ORDER",
@@ -49,78 +56,11 @@ __all__ = [
 ]
 
 # Problem statuses, most serious first: a lab grade shows the first that applies.
-STATUS_ORDER = (
-    "error",
-    "killed",
-    "timed-out",
-    "memory-limit",
-    "output-limit",
-    "not-a-notebook",
-    "malformed",
-    "unknown-lab",
-    "missing",
-    "no-submission-cell",
-    "forged",
-    "other-student",
-    "wrong-lab",
-    "variant-changed",
-    "replay-failed",
-    "ok",
-)
+STATUS_ORDER = LAB_STATUS_ORDER
 MAX_EVENTS = 5000
 MAX_ANSWER_DEPTH = 64
 MAX_ANSWER_CHARS = 1_000_000
 MAX_ANSWER_NODES = 100_000
-
-
-@dataclass(frozen=True)
-class ExerciseGrade:
-    """One exercise of one student's lab. ``hidden`` holds (name, passed) pairs and is shown
-    only with ``--show-hidden``; instructor checks count as hidden."""
-
-    exercise: str
-    score: float
-    max_points: float
-    status: str
-    reason: str = ""
-    answer: str = ""  # the raw answer as JSON text (shortened), for the feedback page
-    feedback: str = ""  # the public message the student would have seen
-    mistakes: tuple[str, ...] = ()
-    hidden: tuple[tuple[str, bool], ...] = ()
-    tries: int = 0
-
-    @property
-    def hidden_failed(self) -> int:
-        return sum(not passed for _, passed in self.hidden)
-
-
-@dataclass(frozen=True)
-class LabGrade:
-    """One student's grade for one lab, with the status and reason of the record itself."""
-
-    student: str
-    lab: str
-    status: str
-    reason: str
-    exercises: tuple[ExerciseGrade, ...] = ()
-
-    @property
-    def score(self) -> float:
-        return round(sum(e.score for e in self.exercises), 6)
-
-    @property
-    def max_points(self) -> float:
-        return round(sum(e.max_points for e in self.exercises), 6)
-
-
-@dataclass(frozen=True)
-class SubmissionGrade:
-    """What one submission gave: lab grades, and a status for labs it did not show."""
-
-    student: str
-    labs: tuple[LabGrade, ...] = ()
-    status: str = "missing"  # for every lab of the run this submission has no grade for
-    reason: str = "no submission"
 
 
 @dataclass(frozen=True)
@@ -160,8 +100,6 @@ _CACHE: dict[tuple[str, str | None], Any] = {}
 def _labs(labs_dir: str | None) -> dict[str, Lab]:
     key = ("labs", labs_dir)
     if key not in _CACHE:
-        from labkit.labs import find_labs
-
         _CACHE[key] = find_labs(labs_dir)
     return _CACHE[key]
 
@@ -173,8 +111,6 @@ def load_checks(folder: str | os.PathLike[str]) -> dict[str, dict[str, list[Inst
     :class:`CheckContext` and returns a bool, a score in [0, 1], or ``(score, message)``.
     Files are merged in name order.
     """
-    from labkit.errors import LabkitError
-
     merged: dict[str, dict[str, list[InstructorCheck]]] = {}
     path = Path(folder)
     if not path.is_dir():
@@ -242,8 +178,6 @@ def _answer_problem(raw: Any) -> str:
 
 
 def _answer_text(raw: Any, limit: int = 400) -> str:
-    import json
-
     if raw is None:
         return ""
     try:
@@ -257,8 +191,6 @@ def _answer_text(raw: Any, limit: int = 400) -> str:
 
 
 def _replay_mismatches(lab: Lab, student: str, events: Sequence[Mapping[str, Any]]) -> list[str]:
-    from labkit.world import Clock, World
-
     world = World.default(clock=Clock.fixed(), seed=0)
     lab.setup_world(world, student)
     problems = []
@@ -300,125 +232,150 @@ def _grade_lab(
     cell_counts: Mapping[str, int] | None,
     checks: Mapping[str, list[InstructorCheck]],
 ) -> LabGrade:
-    from labkit import __version__
-    from labkit.exercises import grade_record
-    from labkit.records import merge_records
-
+    """Merge a lab's records, grade them, and say what is off about them (most serious first)."""
     record = sources[0][1]
     for _, other in sources[1:]:
         record = merge_records(record, other)
-    statuses: list[str] = []
+    statuses: list[Status] = []
     reasons: list[str] = list(notes)
     recorded_students = sorted({r.student for _, r in sources})
-    # answers too big or too deep are taken out before grading, and reported
-    bad_answers = {}
-    for exercise_id, entry in record.answers.items():
-        problem = _answer_problem(entry.raw)
-        if problem:
-            bad_answers[exercise_id] = problem
-    if bad_answers:
-        record = replace(
-            record, answers={k: v for k, v in record.answers.items() if k not in bad_answers}
-        )
+    record, bad_answers = _without_bad_answers(record)
     events = list(record.events)
     if len(events) > MAX_EVENTS:
-        statuses.append("malformed")
+        statuses.append(Status.MALFORMED)
         reasons.append(f"the event log has {len(events)} events; only the first {MAX_EVENTS} count")
         events = events[:MAX_EVENTS]
         record = replace(record, events=tuple(events))
     result = grade_record(record, student, lab)
     # a log is checked against the world of the student it was made for
-    log_student = record.student if "other-student" in result.statuses else student
+    log_student = record.student if Status.OTHER_STUDENT in result.statuses else student
     mismatches = _replay_mismatches(lab, log_student, events) if events else []
     if mismatches:
-        statuses.append("forged")
+        statuses.append(Status.FORGED)
         shown = "; ".join(mismatches[:3])
         more = f" (and {len(mismatches) - 3} more)" if len(mismatches) > 3 else ""
         reasons.append(
             f"the event log does not replay to its recorded outcomes: {shown}{more}; "
             "graded on the replayed world"
         )
-    if "other-student" in result.statuses:
-        statuses.append("other-student")
+    for status, reason in _record_problems(result, record, student, recorded_students, lab):
+        if status is Status.REPLAY_FAILED and mismatches:
+            continue  # the forgery already says the log does not replay
+        statuses.append(status)
+        reasons.extend(reason)
+    exercises = [
+        _exercise_grade(
+            grade,
+            record,
+            bad_answer=bad_answers.get(grade.exercise, ""),
+            cells=None if cell_counts is None else cell_counts.get(grade.exercise, 0),
+        )
+        for grade in result.exercises
+    ]
+    if checks:
+        exercises = _run_instructor_checks(exercises, lab, student, record, checks)
+    return LabGrade(
+        student,
+        lab.id,
+        most_serious(statuses),
+        "; ".join(reasons),
+        tuple(exercises),
+        tuple(statuses),
+    )
+
+
+def _without_bad_answers(record: Record) -> tuple[Record, dict[str, str]]:
+    """The record without answers too big or too deep to grade, and why each was taken out."""
+    bad_answers = {}
+    for exercise_id, entry in record.answers.items():
+        problem = _answer_problem(entry.raw)
+        if problem:
+            bad_answers[exercise_id] = problem
+    if bad_answers:
+        kept = {k: v for k, v in record.answers.items() if k not in bad_answers}
+        record = replace(record, answers=kept)
+    return record, bad_answers
+
+
+def _record_problems(
+    result: LabGrade, record: Record, student: str, recorded_students: Sequence[str], lab: Lab
+) -> list[tuple[Status, list[str]]]:
+    """The statuses :func:`grade_record` found about the record, each with the grader's words."""
+    found: list[tuple[Status, list[str]]] = []
+    if Status.OTHER_STUDENT in result.statuses:
         others = [s for s in recorded_students if s != student] or [record.student]
         theirs = grade_record(record, others[0], lab)
-        reasons.append(
-            f"the records were made for student {', '.join(map(repr, others))}, not "
-            f"{student!r}: graded as {student!r} ({_fmt(result.score)}/"
-            f"{_fmt(result.max_points)}); as {others[0]!r} they score "
-            f"{_fmt(theirs.score)}/{_fmt(theirs.max_points)}"
+        found.append(
+            (
+                Status.OTHER_STUDENT,
+                [
+                    f"the records were made for student {', '.join(map(repr, others))}, not "
+                    f"{student!r}: graded as {student!r} ({_fmt(result.score)}/"
+                    f"{_fmt(result.max_points)}); as {others[0]!r} they score "
+                    f"{_fmt(theirs.score)}/{_fmt(theirs.max_points)}"
+                ],
+            )
         )
-    if "wrong-lab" in result.statuses:
-        statuses.append("wrong-lab")
-        reasons.append(f"the record is for lab {record.lab!r}, graded as {lab.id!r}")
+    if Status.WRONG_LAB in result.statuses:
+        found.append(
+            (Status.WRONG_LAB, [f"the record is for lab {record.lab!r}, graded as {lab.id!r}"])
+        )
     version_note = ""
     if record.labkit_version and record.labkit_version != __version__:
         version_note = f"made with labkit {record.labkit_version}, graded with {__version__}"
-    if "variant-changed" in result.statuses and "other-student" not in result.statuses:
-        statuses.append("variant-changed")
-        reasons.append(
-            f"the record's variant fingerprint {record.fingerprint!r} is not this labkit's "
-            f"{lab.fingerprint(student)!r} for {student!r}"
-            + (f" ({version_note})" if version_note else "")
-            + ": the lab changed since the student worked on it; graded against today's variant"
-        )
-    elif version_note:
-        statuses.append("variant-changed")
-        reasons.append(f"the record was {version_note}; the variant is the same")
-    if "replay-failed" in result.statuses and not mismatches:
-        statuses.append("replay-failed")
-        reasons.extend(p for p in result.problems if "replayed" in p)
-    exercises = []
-    for ex_result in result.exercises:
-        exercises.append(
-            _exercise_grade(
-                ex_result,
-                record,
-                bad_answer=bad_answers.get(ex_result.exercise_id, ""),
-                cells=None if cell_counts is None else cell_counts.get(ex_result.exercise_id, 0),
+    if Status.VARIANT_CHANGED in result.statuses and Status.OTHER_STUDENT not in result.statuses:
+        found.append(
+            (
+                Status.VARIANT_CHANGED,
+                [
+                    f"the record's variant fingerprint {record.fingerprint!r} is not this "
+                    f"labkit's {lab.fingerprint(student)!r} for {student!r}"
+                    + (f" ({version_note})" if version_note else "")
+                    + ": the lab changed since the student worked on it; graded against "
+                    "today's variant"
+                ],
             )
         )
-    if checks:
-        exercises = _run_instructor_checks(exercises, lab, student, record, checks)
-    status = min(statuses, key=STATUS_ORDER.index) if statuses else "ok"
-    return LabGrade(student, lab.id, status, "; ".join(reasons), tuple(exercises))
+    elif version_note:
+        found.append(
+            (Status.VARIANT_CHANGED, [f"the record was {version_note}; the variant is the same"])
+        )
+    if Status.REPLAY_FAILED in result.statuses:
+        found.append((Status.REPLAY_FAILED, [p for p in result.problems if "replayed" in p]))
+    return found
 
 
 def _exercise_grade(
-    result: ExerciseResult,
+    grade: ExerciseGrade,
     record: Record,
     *,
     bad_answer: str,
     cells: int | None,
 ) -> ExerciseGrade:
-    entry = record.answers.get(result.exercise_id)
+    """``grade`` with what the grader knows beyond the record: the answer as text, an answer it
+    could not grade, and how many of the notebook's cells show the exercise."""
+    entry = record.answers.get(grade.exercise)
     reasons = []
-    status = result.status
-    feedback = result.feedback
+    status = grade.status
+    feedback = grade.feedback
     if bad_answer:
-        status = "format-error"
+        status = Status.FORMAT_ERROR
         feedback = f"The answer could not be graded: {bad_answer}."
         reasons.append(bad_answer)
-    elif result.mistakes:
-        reasons.append("mistakes: " + ", ".join(result.mistakes))
-    elif status in ("format-error", "check-error"):
-        reasons.append(result.feedback.splitlines()[0] if result.feedback else status)
-    if cells == 0 and status == "unanswered":
+    elif grade.mistakes:
+        reasons.append("mistakes: " + ", ".join(grade.mistakes))
+    elif status in (Status.FORMAT_ERROR, Status.CHECK_ERROR):
+        reasons.append(grade.feedback.splitlines()[0] if grade.feedback else status)
+    if cells == 0 and status == Status.UNANSWERED:
         reasons.append("the notebook has no cell for this exercise (deleted?)")
     elif cells is not None and cells > 1:
         reasons.append(f"the exercise appears in {cells} cells; the newest answer counts")
-    hidden = tuple((h.name, h.passed) for h in result.hidden)
-    return ExerciseGrade(
-        exercise=result.exercise_id,
-        score=result.score,
-        max_points=result.max_points,
+    return replace(
+        grade,
         status=status,
         reason="; ".join(reasons),
         answer=_answer_text(entry.raw) if entry is not None and not bad_answer else "",
         feedback=feedback,
-        mistakes=result.mistakes,
-        hidden=hidden,
-        tries=result.tries,
     )
 
 
@@ -440,9 +397,7 @@ def _run_instructor_checks(
             try:
                 world = lab.world_for(student, record.events)
             except Exception:
-                from labkit.exercises import _replay_leniently
-
-                world, _ = _replay_leniently(lab, student, record.events)
+                world, _ = replay_leniently(lab, student, record.events)
         entry = record.answers.get(grade.exercise)
         context = CheckContext(
             student,
@@ -468,7 +423,7 @@ def _run_instructor_checks(
                 notes.append(f"instructor check {name} raised {error!r}; not counted")
                 continue
             scores.append(score)
-            hidden.append((f"instructor: {name}", score >= 1.0))
+            hidden.append(HiddenResult(f"instructor: {name}", score >= 1.0, message))
             if score < 1.0:
                 notes.append(
                     f"instructor check {name}: {_fmt(score)}" + (f" ({message})" if message else "")
@@ -477,7 +432,7 @@ def _run_instructor_checks(
         score = round(grade.score * factor, 6)
         status = grade.status
         if score < grade.score:
-            status = "partial" if score > 0 else "wrong"
+            status = Status.PARTIAL if score > 0 else Status.WRONG
         reason = "; ".join(r for r in (grade.reason, *notes) if r)
         graded.append(
             replace(grade, score=score, status=status, reason=reason, hidden=tuple(hidden))
@@ -485,14 +440,20 @@ def _run_instructor_checks(
     return graded
 
 
-def _empty_lab(student: str, lab: Lab, status: str, reason: str) -> LabGrade:
+def _empty_lab(student: str, lab: Lab, status: Status, reason: str) -> LabGrade:
+    """A lab that could not be graded: every exercise at 0 with the lab's status."""
     exercises = tuple(
         ExerciseGrade(
-            e.id, 0.0, e.points, status, "", hidden=tuple((h.name, False) for h in e.hidden)
+            e.id,
+            0.0,
+            e.points,
+            status,
+            "",
+            hidden=tuple(HiddenResult(h.name, False) for h in e.hidden),
         )
         for e in lab.exercises
     )
-    return LabGrade(student, lab.id, status, reason, exercises)
+    return LabGrade(student, lab.id, status, reason, exercises, (status,))
 
 
 def _exercise_cell_counts(lab: Lab, sources: Iterable[str]) -> dict[str, int]:
@@ -525,164 +486,194 @@ def grade_submission(
 
 
 def _grade_submission(submission: Submission, options: GradeOptions) -> SubmissionGrade:
-    labs = _labs(options.labs_dir)
-    checks = _checks(options.checks_dir)
     student = submission.student
-    folder = submission.folder
-    notes = list(submission.notes)
     if not submission.notebooks and not submission.record_files:
+        folder = submission.folder
         where = f" ({folder.name}/ is empty)" if folder is not None else ""
         reason = (
             "no submission" + where
             if submission.layout == "roster" or folder is None
-            else ("; ".join(notes) or "no notebook and no records")
+            else ("; ".join(submission.notes) or "no notebook and no records")
         )
-        return SubmissionGrade(student, (), "missing", reason)
+        return SubmissionGrade(student, (), Status.MISSING, reason)
+    found = _Found(options)
+    found.read_record_files(submission)
+    found.read_notebooks(submission)
+    labs = _labs(options.labs_dir)
+    checks = _checks(options.checks_dir)
+    grades = [
+        _grade_found_lab(found, lab_id, labs.get(lab_id), submission, checks)
+        for lab_id in found.lab_ids()
+    ]
+    if grades:
+        return SubmissionGrade(
+            student,
+            tuple(grades),
+            Status.MISSING,
+            "; ".join(["no notebook or record for this lab", *found.problems]),
+        )
+    if found.problems:
+        return SubmissionGrade(student, (), Status.MALFORMED, "; ".join(found.problems))
+    return SubmissionGrade(
+        student, (), Status.MISSING, "; ".join(submission.notes) or "no labkit notebook or record"
+    )
 
-    # what each lab's records are, and where they came from
-    by_lab: dict[str, list[tuple[str, Record]]] = {}
-    sources_by_lab: dict[str, list[str]] = {}
-    lab_notes: dict[str, list[str]] = {}
-    problems: list[str] = []
-    seen_notebook_lab: set[str] = set()
-    execution: dict[str, tuple[str, str]] = {}
-    unreadable: set[str] = set()
 
-    def add(lab_id: str, source: str, record: Record) -> None:
-        if options.lab is not None and lab_id != options.lab:
-            problems.append(
-                f"{source}: a record for lab {lab_id!r} was ignored (grading {options.lab!r})"
+@dataclass
+class _Found:
+    """What one submission holds, lab by lab: its records (and where each came from), the
+    notebooks' sources, notes about each lab, problems with the submission, and the status of
+    each executed notebook."""
+
+    options: GradeOptions
+    records: dict[str, list[tuple[str, Record]]] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    notebook_labs: set[str] = field(default_factory=set)
+    execution: dict[str, tuple[str, str]] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+
+    def lab_ids(self) -> list[str]:
+        """The labs to grade: every lab with a record or a notebook (only ``--lab`` if given)."""
+        ids = sorted(set(self.records) | self.notebook_labs)
+        return [i for i in ids if self.options.lab is None or i == self.options.lab]
+
+    def note(self, lab_id: str, text: str) -> None:
+        self.notes.setdefault(lab_id, []).append(text)
+
+    def add(self, lab_id: str, source: str, record: Record) -> None:
+        if self.options.lab is not None and lab_id != self.options.lab:
+            self.problems.append(
+                f"{source}: a record for lab {lab_id!r} was ignored (grading {self.options.lab!r})"
             )
             return
-        by_lab.setdefault(lab_id, []).append((source, record))
+        self.records.setdefault(lab_id, []).append((source, record))
 
-    for path in submission.record_files:
-        found = read_record_file(path, folder or path.parent)
-        if found.record is None:
-            problems.append(found.problem)
-            continue
-        if path.parent.name == "labkit-answers" and path.stem != found.record.lab:
-            lab_notes.setdefault(found.record.lab, []).append(
-                f"{path.name} holds a record for lab {found.record.lab!r}"
-            )
-        add(found.record.lab, f"labkit-answers/{path.name}", found.record)
+    def read_record_files(self, submission: Submission) -> None:
+        """The records of the ``labkit-answers`` folder."""
+        for path in submission.record_files:
+            found = read_record_file(path, submission.folder or path.parent)
+            if found.record is None:
+                self.problems.append(found.problem)
+                continue
+            if path.parent.name == ANSWERS_FOLDER and path.stem != found.record.lab:
+                self.note(
+                    found.record.lab, f"{path.name} holds a record for lab {found.record.lab!r}"
+                )
+            self.add(found.record.lab, f"{ANSWERS_FOLDER}/{path.name}", found.record)
 
-    for path in submission.notebooks:
-        info = read_notebook(path, folder or path.parent)
+    def read_notebooks(self, submission: Submission) -> None:
+        """The records of each notebook's submission cell (with ``--execute``: of its run)."""
+        for path in submission.notebooks:
+            self._read_notebook(path, submission)
+
+    def _read_notebook(self, path: Path, submission: Submission) -> None:
+        options = self.options
+        info = read_notebook(path, submission.folder or path.parent)
         if info.problem and not info.sources:
-            problems.append(info.problem)
-            continue
+            self.problems.append(info.problem)
+            return
         record_labs = {r.record.lab for r in info.records if r.record is not None}
         lab_id = (
             info.lab or (next(iter(sorted(record_labs))) if record_labs else None) or options.lab
         )
         if lab_id is None:
-            problems.append(f"{path.name} is not a labkit notebook (no labkit.start cell)")
-            continue
+            self.problems.append(f"{path.name} is not a labkit notebook (no labkit.start cell)")
+            return
         if info.problem:
-            problems.append(info.problem)
-            unreadable.add(lab_id)
-        seen_notebook_lab.add(lab_id)
-        sources_by_lab.setdefault(lab_id, []).extend(info.sources)
+            self.problems.append(info.problem)
+            self.unreadable.add(lab_id)
+        self.notebook_labs.add(lab_id)
+        self.sources.setdefault(lab_id, []).extend(info.sources)
         if info.kernel and info.kernel != "python3":
-            lab_notes.setdefault(lab_id, []).append(
+            self.note(
+                lab_id,
                 f"{path.name} names the kernel {info.kernel!r}, not python3"
-                + ("" if options.execute else " (nothing runs in default mode)")
+                + ("" if options.execute else " (nothing runs in default mode)"),
             )
         records: Sequence[RecordFile] = info.records
         if options.execute and not info.problem:
-            ran = _execute(path, student, lab_id, folder, options)
-            if ran is not None:
-                status, reason, ran_records = ran
-                if status != "ok":
-                    execution[lab_id] = (status, f"{path.name}: {reason}")
-                elif "errors in" in reason:  # it ran to the end, but some cells raised
-                    lab_notes.setdefault(lab_id, []).append(f"{path.name}: {reason}")
-                saved = [f.record for f in records if f.record is not None]
-                saved += [record for _, record in by_lab.get(lab_id, [])]
-                others = sorted({r.student for r in saved if r.student != student})
-                if others:
-                    lab_notes.setdefault(lab_id, []).append(
-                        f"the saved records of {', '.join(map(repr, others))} were not used: "
-                        "the run made this student's own"
-                    )
-                records = ran_records
-                by_lab.pop(lab_id, None)  # records from the run replace the saved ones
+            records = self._run(path, submission, lab_id, records)
         for found in records:
             if found.record is None:
-                problems.append(found.problem)
+                self.problems.append(found.problem)
                 continue
             if found.record.lab != lab_id:
-                lab_notes.setdefault(lab_id, []).append(
-                    f"{path.name} starts lab {lab_id!r} but carries a record for lab "
-                    f"{found.record.lab!r}"
-                )
-            add(found.record.lab, found.source, found.record)
-
-    grades = []
-    for lab_id in sorted(set(by_lab) | seen_notebook_lab):
-        if options.lab is not None and lab_id != options.lab:
-            continue
-        lab = labs.get(lab_id)
-        if lab is None:
-            grades.append(
-                LabGrade(
-                    student,
+                self.note(
                     lab_id,
-                    "unknown-lab",
-                    "; ".join([f"no lab {lab_id!r} is installed here", *lab_notes.get(lab_id, [])]),
+                    f"{path.name} starts lab {lab_id!r} but carries a record for lab "
+                    f"{found.record.lab!r}",
                 )
+            self.add(found.record.lab, found.source, found.record)
+
+    def _run(
+        self, path: Path, submission: Submission, lab_id: str, saved: Sequence[RecordFile]
+    ) -> Sequence[RecordFile]:
+        """Execute the notebook; the run's records replace the saved ones (``--execute``)."""
+        student = submission.student
+        ran = _execute(path, student, lab_id, submission.folder, self.options)
+        if ran is None:
+            return saved
+        status, reason, ran_records = ran
+        if status != Status.OK:
+            self.execution[lab_id] = (status, f"{path.name}: {reason}")
+        elif "errors in" in reason:  # it ran to the end, but some cells raised
+            self.note(lab_id, f"{path.name}: {reason}")
+        kept = [f.record for f in saved if f.record is not None]
+        kept += [record for _, record in self.records.get(lab_id, [])]
+        others = sorted({r.student for r in kept if r.student != student})
+        if others:
+            self.note(
+                lab_id,
+                f"the saved records of {', '.join(map(repr, others))} were not used: "
+                "the run made this student's own",
             )
-            continue
-        note_list = [*notes, *lab_notes.get(lab_id, []), *problems]
-        if lab_id in execution:
-            status, reason = execution[lab_id]
-            if lab_id not in by_lab:
-                grades.append(_empty_lab(student, lab, status, "; ".join([reason, *note_list])))
-                continue
-            note_list.insert(0, reason)
-        if lab_id not in by_lab and lab_id in unreadable:
-            grades.append(_empty_lab(student, lab, "malformed", "; ".join(note_list)))
-            continue
-        if lab_id not in by_lab:
-            grades.append(
-                _empty_lab(
-                    student,
-                    lab,
-                    "no-submission-cell",
-                    "; ".join(
-                        [
-                            "the notebook has no saved submission-cell output and there is no "
-                            f"labkit-answers/{lab_id}.json beside it: run the last cell, save, "
-                            "and submit again",
-                            *note_list,
-                        ]
-                    ),
-                )
-            )
-            continue
-        counts = None
-        if lab_id in sources_by_lab:
-            counts = _exercise_cell_counts(lab, sources_by_lab[lab_id])
-            if not any(counts.values()):
-                counts = None  # the notebook names no exercise: nothing to say about cells
-        sources = sorted(by_lab[lab_id], key=lambda pair: pair[0])
-        grade = _grade_lab(student, lab, sources, note_list, counts, checks.get(lab_id, {}))
-        if lab_id in execution and grade.status == "ok":
-            grade = replace(grade, status=execution[lab_id][0])
-        grades.append(grade)
-    if grades:
-        return SubmissionGrade(
-            student,
-            tuple(grades),
-            "missing",
-            "; ".join(["no notebook or record for this lab", *problems]),
+        self.records.pop(lab_id, None)  # records from the run replace the saved ones
+        return ran_records
+
+
+def _grade_found_lab(
+    found: _Found,
+    lab_id: str,
+    lab: Lab | None,
+    submission: Submission,
+    checks: Mapping[str, Mapping[str, list[InstructorCheck]]],
+) -> LabGrade:
+    """One lab of a submission: graded from its records, or the reason it cannot be."""
+    student = submission.student
+    if lab is None:
+        reason = "; ".join([f"no lab {lab_id!r} is installed here", *found.notes.get(lab_id, [])])
+        return LabGrade(student, lab_id, Status.UNKNOWN_LAB, reason, (), (Status.UNKNOWN_LAB,))
+    note_list = [*submission.notes, *found.notes.get(lab_id, []), *found.problems]
+    execution = found.execution.get(lab_id)
+    records = found.records.get(lab_id)
+    if execution is not None:
+        status, reason = execution
+        if records is None:
+            return _empty_lab(student, lab, Status(status), "; ".join([reason, *note_list]))
+        note_list.insert(0, reason)
+    if records is None and lab_id in found.unreadable:
+        return _empty_lab(student, lab, Status.MALFORMED, "; ".join(note_list))
+    if records is None:
+        missing_cell = (
+            "the notebook has no saved submission-cell output and there is no "
+            f"{ANSWERS_FOLDER}/{lab_id}.json beside it: run the last cell, save, "
+            "and submit again"
         )
-    if problems:
-        return SubmissionGrade(student, (), "malformed", "; ".join(problems))
-    return SubmissionGrade(
-        student, (), "missing", "; ".join(notes) or "no labkit notebook or record"
-    )
+        return _empty_lab(
+            student, lab, Status.NO_SUBMISSION_CELL, "; ".join([missing_cell, *note_list])
+        )
+    counts = None
+    if lab_id in found.sources:
+        counts = _exercise_cell_counts(lab, found.sources[lab_id])
+        if not any(counts.values()):
+            counts = None  # the notebook names no exercise: nothing to say about cells
+    sources = sorted(records, key=lambda pair: pair[0])
+    grade = _grade_lab(student, lab, sources, note_list, counts, checks.get(lab_id, {}))
+    if execution is not None and grade.status == Status.OK:
+        grade = replace(grade, status=Status(execution[0]), statuses=(Status(execution[0]),))
+    return grade
 
 
 def _execute(
@@ -694,7 +685,7 @@ def _execute(
 ) -> tuple[str, str, list[RecordFile]] | None:
     """Run the notebook through :mod:`labkit.grading.execute`; (status, reason, records)."""
     from labkit.grading.execute import Limits, execute_submission
-    from labkit.records import CorruptRecord, Record, records_from_notebook
+    from labkit.records import CorruptRecord, records_from_notebook
 
     limits = Limits()
     if options.cell_seconds is not None:

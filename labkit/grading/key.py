@@ -1,6 +1,6 @@
 """``labkit key LAB --student ID``: one student's variant and its correct answers.
 
-For a task the key is what solves it: the lab's own ``options['solve']`` is run on a fresh
+For a task the key is what solves it: the exercise's own ``solve`` is run on a fresh
 world for the student, and the docker command lines and Hub actions it records are listed.
 """
 
@@ -10,13 +10,14 @@ import json
 import os
 from typing import Any
 
-from labkit.exercises import Kind
+from labkit.exercises import Exercise, Kind
+from labkit.labs import Lab
 
 __all__ = ["answer_key", "format_key"]
 
 
-def _task_steps(lab: Any, exercise: Any, student: str) -> list[str]:
-    solve = exercise.options.get("solve")
+def _task_steps(lab: Lab, exercise: Exercise, student: str) -> list[str]:
+    solve = exercise.solve
     if solve is None:
         return ["(this task has no scripted solution: see the lab's prompt)"]
     world = lab.new_world(student)

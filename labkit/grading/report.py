@@ -210,7 +210,7 @@ def feedback_html(grade: LabGrade, *, show_hidden: bool = False) -> str:
             plural = "s" if n != 1 else ""
             if show_hidden:
                 detail = "".join(
-                    f"<li>{'✔' if passed else '✘'} {e(name)}</li>" for name, passed in item.hidden
+                    f"<li>{'✔' if h.passed else '✘'} {e(h.name)}</li>" for h in item.hidden
                 )
                 message += f"<p>Hidden checks:</p><ul>{detail}</ul>"
             elif "hidden check" in item.feedback and not failed:

@@ -503,7 +503,7 @@ SHARE_IMAGE = Exercise(
         Example(None, "wrong-tag", act=_push_other_tag),
     ),
     concepts=("why-registries", "repo-created-on-push", "public-private", "push-output"),
-    options={"solve": _push_solve},
+    solve=_push_solve,
 )
 
 
@@ -528,7 +528,7 @@ QA_READ = Exercise(
     mistakes=org_lab.QA_PULL_ONLY.mistakes,
     examples=org_lab.QA_PULL_ONLY.examples,
     concepts=("organizations", "teams-permissions", "private-registry"),
-    options=org_lab.QA_PULL_ONLY.options,
+    solve=org_lab.QA_PULL_ONLY.solve,
 )
 
 

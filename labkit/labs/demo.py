@@ -379,7 +379,7 @@ SHARE_WITH_TEAM = Exercise(
         Example(None, "repo-private"),
     ),
     concepts=("organizations", "teams", "visibility"),
-    options={"solve": _share_solve},
+    solve=_share_solve,
 )
 
 
@@ -467,7 +467,7 @@ PUSH_YOUR_IMAGE = Exercise(
         Example(None, "repo-private", act=_push_private),
     ),
     concepts=("login", "tag", "push"),
-    options={"solve": _push_solve},
+    solve=_push_solve,
 )
 
 

@@ -551,7 +551,7 @@ PULL_FULL_NAME = Exercise(
         Example(None, "not-done"),
     ),
     concepts=("fully-qualified-name", "default-registry-docker-io"),
-    options={"solve": _pull_solve},
+    solve=_pull_solve,
 )
 
 

@@ -553,7 +553,7 @@ SAFE_PULL = Exercise(
         Example(None, "not-pulled"),
     ),
     concepts=("vulnerability-scanning", "library-namespace"),
-    options={"solve": _safe_solve},
+    solve=_safe_solve,
 )
 
 

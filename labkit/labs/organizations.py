@@ -392,7 +392,7 @@ QA_PULL_ONLY = Exercise(
         Example(None, "repo-public", act=_qa_public),
     ),
     concepts=("teams-permissions", "private-registry", "public-private"),
-    options={"solve": _qa_solve},
+    solve=_qa_solve,
 )
 
 
@@ -503,7 +503,7 @@ DEVELOPERS_PUSH = Exercise(
         Example(None, "repo-public", act=_dev_public),
     ),
     concepts=("teams-permissions", "organizations"),
-    options={"solve": _dev_solve},
+    solve=_dev_solve,
 )
 
 
@@ -601,7 +601,7 @@ INTERNS_SEE_NOTHING = Exercise(
         Example(None, "repo-public", act=_interns_public),
     ),
     concepts=("teams-permissions", "private-registry", "public-private"),
-    options={"solve": _interns_solve},
+    solve=_interns_solve,
 )
 
 
@@ -902,7 +902,7 @@ SECOND_OWNER = Exercise(
         Example(None, "not-done"),
     ),
     concepts=("owners", "organizations"),
-    options={"solve": _owner_solve},
+    solve=_owner_solve,
 )
 
 

@@ -335,7 +335,7 @@ LOGIN_STDIN = Exercise(
         Example(None, "wrong-user", act=_login_as_classmate),
     ),
     concepts=("login-password-stdin",),
-    options={"solve": lambda world, v: login_student(world, v.params)},
+    solve=lambda world, v: login_student(world, v.params),
 )
 
 
@@ -650,7 +650,7 @@ SHARE_WITH_CLASSMATE = Exercise(
         Example(None, "repo-private", act=_share_private),
     ),
     concepts=("push-output", "repo-created-on-push", "public-private"),
-    options={"solve": lambda world, v: push_as_student(world, v.params, v.params["target"])},
+    solve=lambda world, v: push_as_student(world, v.params, v.params["target"]),
 )
 
 
@@ -707,7 +707,7 @@ MAKE_PRIVATE = Exercise(
         ),
     ),
     concepts=("public-private",),
-    options={"solve": _private_solve},
+    solve=_private_solve,
 )
 
 

@@ -108,7 +108,7 @@ FIRST_PULL = Exercise(
         Example(None, "wrong-tag", act=_pull_other_tag),
     ),
     concepts=("explicit-tag", "tag"),
-    options={"solve": _pull_solve},
+    solve=_pull_solve,
 )
 
 

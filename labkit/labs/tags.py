@@ -308,7 +308,7 @@ PULL_EXPLICIT_TAG = Exercise(
         Example(None, "not-done"),
     ),
     concepts=("explicit-tag",),
-    options={"solve": _explicit_solve},
+    solve=_explicit_solve,
 )
 
 
@@ -451,7 +451,7 @@ SECOND_NAME = Exercise(
         Example(None, "not-done", act=lambda w, v: _run(w, f"docker pull {v.params['source']}")),
     ),
     concepts=("tag", "several-tags-one-id"),
-    options={"solve": _second_solve},
+    solve=_second_solve,
 )
 
 

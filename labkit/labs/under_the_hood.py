@@ -519,7 +519,7 @@ WIRE_PUSH = Exercise(
         ),
     ),
     concepts=("push-output",),
-    options={"solve": lambda world, v: push_as_student(world, v.params, v.params["target"])},
+    solve=lambda world, v: push_as_student(world, v.params, v.params["target"]),
 )
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from browser.driver import NOTEBOOKS, STUDENT
 from browser.student import enter_answer, notebook_lab, see_status, shown_exercises
-from labkit.exercises import Kind, grade_record
+from labkit.exercises import Kind
+from labkit.grading import grade_record
 from labkit.labs import get_lab
 from labkit.records import records_from_notebook
 

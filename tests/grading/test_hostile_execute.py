@@ -128,7 +128,7 @@ def test_a_perfect_notebook_runs_and_its_records_come_back(class_folder):
         "for exercise in lab.definition.exercises:\n"
         "    variant = lab.variant(exercise.id)\n"
         "    if exercise.kind.value == 'task':\n"
-        "        exercise.options['solve'](lab.world, variant)\n"
+        "        exercise.solve(lab.world, variant)\n"
         "        statuses[exercise.id] = lab.check(exercise.id).status\n"
         "    else:\n"
         "        key = exercise.key_raw(variant)\n"

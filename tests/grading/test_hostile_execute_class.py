@@ -42,7 +42,7 @@ SOLVE_ALL = (
     "for exercise in lab.definition.exercises:\n"
     "    variant = lab.variant(exercise.id)\n"
     "    if exercise.kind.value == 'task':\n"
-    "        exercise.options['solve'](lab.world, variant)\n"
+    "        exercise.solve(lab.world, variant)\n"
     "        lab.check(exercise.id)\n"
     "    else:\n"
     "        lab.submit(exercise.id, exercise.key_raw(variant))"
@@ -72,7 +72,7 @@ def solve_cell(task: str) -> str:
     index = [e.id for e in LAB.exercises].index(task)
     return (
         f"task = lab.definition.exercises[{index}]\n"
-        "task.options['solve'](lab.world, lab.variant(task.id))\n"
+        "task.solve(lab.world, lab.variant(task.id))\n"
         "lab.check(task.id)"
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from labkit.exercises import HiddenResult
 from labkit.grading.grade import ExerciseGrade, LabGrade
 from labkit.grading.report import (
     class_stats,
@@ -28,7 +29,7 @@ def _grade(student: str, scores: dict[str, tuple[float, str, tuple[str, ...]]], 
             mistakes=mistakes,
             feedback="Not yet (0%):\n- write the `registry`" if mistakes else "Correct",
             answer="<script>alert(1)</script>",
-            hidden=(("secret rule", score >= 2),),
+            hidden=(HiddenResult("secret rule", score >= 2),),
         )
         for name, (score, state, mistakes) in scores.items()
     )

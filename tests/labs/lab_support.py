@@ -261,7 +261,7 @@ def solution_scores_full_marks(
     the wrong answers get their own mistake, the notebook carries one record of this lab and
     this student that grades to full marks, and the work tree is as it was. Returns the
     executed notebook for a lab's own further checks."""
-    from labkit.exercises import grade_record
+    from labkit.grading import grade_record
 
     before = tree_digest(notebook)
     executed, records, seen = walk_notebook(

@@ -12,7 +12,8 @@ from lab_support import (
     solution_scores_full_marks,
 )
 
-from labkit.exercises import check_answer, grade_record, lint_lab
+from labkit.exercises import check_answer
+from labkit.grading import grade_record, lint_lab
 from labkit.labs import get_lab
 from labkit.labs.concepts import CONCEPTS
 

@@ -14,7 +14,8 @@ from lab_support import (
     stderr_outputs,
 )
 
-from labkit.exercises import Kind, grade_record, lint_lab
+from labkit.exercises import Kind
+from labkit.grading import grade_record, lint_lab
 from labkit.labs import get_lab
 from labkit.labs.image_names import LAB
 

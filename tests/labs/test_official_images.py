@@ -13,7 +13,7 @@ from lab_support import (
     solution_scores_full_marks,
 )
 
-from labkit.exercises import grade_record, lint_lab
+from labkit.grading import grade_record, lint_lab
 from labkit.labs.official_images import LAB, simulated_counts
 
 NOTEBOOK = "03-official-images.ipynb"

@@ -13,7 +13,8 @@ from lab_support import (
 )
 
 from labkit.accounts import Action, Principal
-from labkit.exercises import check_answer, grade_record, lint_lab
+from labkit.exercises import check_answer
+from labkit.grading import grade_record, lint_lab
 from labkit.labs import get_lab
 
 LAB_ID = "05-organizations-and-teams"

@@ -15,7 +15,7 @@ from lab_support import (
     solution_scores_full_marks,
 )
 
-from labkit.exercises import grade_record, lint_lab
+from labkit.grading import grade_record, lint_lab
 from labkit.labs.pushing import LAB, pushed_manifest
 
 NOTEBOOK = "04-pushing.ipynb"

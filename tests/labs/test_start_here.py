@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from lab_support import StandIn, load_solution, solution_scores_full_marks, tags_of
 
-from labkit.exercises import check_answer, grade_record, lint_lab
+from labkit.exercises import check_answer
+from labkit.grading import grade_record, lint_lab
 from labkit.labs import get_lab
 from labkit.labs.start_here import LAB, NEWEST
 from labkit.records import resolve_student

@@ -13,7 +13,8 @@ from lab_support import (
     stderr_outputs,
 )
 
-from labkit.exercises import Kind, check_answer, grade_record, lint_lab
+from labkit.exercises import Kind, check_answer
+from labkit.grading import grade_record, lint_lab
 from labkit.labs import get_lab
 from labkit.labs.tags import LAB
 from labkit.records import Record

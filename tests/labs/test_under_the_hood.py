@@ -22,7 +22,7 @@ from lab_support import (
     walk_notebook,
 )
 
-from labkit.exercises import grade_record, lint_lab
+from labkit.grading import grade_record, lint_lab
 from labkit.labs.under_the_hood import LAB, hand_image, practice_world
 
 NOTEBOOK = "07-under-the-hood.ipynb"
