@@ -8,9 +8,10 @@ recorded docker outcome with the replay (``forged`` when they differ), grades wi
 ``--checks``. Each submission is graded inside its own ``try``; with ``jobs > 1`` in worker
 processes, and a worker that dies gives its submission the status ``killed``.
 
-Statuses of a lab grade (:class:`labkit.exercises.Status`): ok, other-student, variant-changed, forged, wrong-lab, replay-failed,
-malformed, missing, no-submission-cell, unknown-lab, error, and with ``--execute`` the execution
-statuses (timed-out, killed, memory-limit, output-limit, not-a-notebook).
+Statuses of a lab grade (:class:`labkit.exercises.Status`): ok, other-student, variant-changed,
+forged, wrong-lab, replay-failed, malformed, missing, no-submission-cell, unknown-lab, error, and
+with ``--execute`` the execution statuses (timed-out, killed, memory-limit, output-limit,
+not-a-notebook).
 """
 
 from __future__ import annotations
