@@ -270,6 +270,17 @@ def _add_grade(subcommands: argparse._SubParsersAction) -> None:
         "--execute", action="store_true", help="also run each notebook, isolated (Linux)"
     )
     grade.add_argument(
+        "--check-isolation",
+        action="store_true",
+        help="with --execute: say how notebooks would be isolated here, and grade nothing",
+    )
+    grade.add_argument(
+        "--unisolated",
+        action="store_true",
+        help="with --execute: run notebooks even where no sandbox can be had (student code then "
+        "runs with your rights)",
+    )
+    grade.add_argument(
         "--cell-timeout",
         type=float,
         metavar="SECONDS",
@@ -332,10 +343,28 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+    if args.check_isolation or args.execute:
+        from labkit.grading.execute import check_isolation
+
+        found = check_isolation()
+        if args.check_isolation:
+            print(found.report(), file=out)
+            return 0 if found.complete else 1
+        if not found.complete:
+            print(found.report(), file=sys.stderr)
+            if not args.unisolated:
+                print(
+                    "labkit grade: refusing to run student code with your rights; fix the "
+                    "problems above, or pass --unisolated to run it anyway",
+                    file=sys.stderr,
+                )
+                return 2
+            print("labkit grade: --unisolated: running student code unconfined", file=sys.stderr)
     options = GradeOptions(
         lab=args.lab,
         checks_dir=args.checks,
         execute=args.execute,
+        unisolated=args.unisolated,
         labs_dir=args.labs_dir,
         cell_seconds=args.cell_timeout,
         total_seconds=args.timeout,

@@ -14,20 +14,28 @@ How a submission is run:
   minimal environment, ``HOME`` in the scratch folder and standard input closed. Each cell's
   outputs (streams, display data, results, errors) come back to the parent over a pipe, so the
   executed notebook is rebuilt here even when the child dies;
+- the child runs in a bubblewrap sandbox (:func:`check_isolation`, ``labkit grade --execute
+  --check-isolation``): its own PID, mount, IPC, UTS and network namespaces (``--die-with-parent``,
+  ``--new-session``); it sees only /usr, the interpreter's prefixes and labkit's package folder
+  read-only, its scratch folder writable, a fresh /dev, an empty /tmp and a /proc of its own PID
+  namespace: not the instructor's home, the submissions, the checks, nor other children. A root
+  grader gives each concurrent child its own uid (``UID_BASE`` + a slot held with a lock file;
+  no passwd entry) and drops to it with setpriv (no groups, no capabilities, no_new_privs); a
+  non-root grader's child keeps the grader's uid inside a user namespace. So a child cannot
+  signal the grader or a peer, connect to a unix socket or a port outside, or read a secret.
+  Where that cannot be had, the notebook is not run unless the caller passes ``unisolated_ok``;
 - limits: per-cell and per-submission wall clock (enforced here: the run is stopped), CPU time
   (``RLIMIT_CPU``), address space (``RLIMIT_AS``), file size (``RLIMIT_FSIZE``), open files
-  (``RLIMIT_NOFILE``) and processes (a pids cgroup when one can be made; ``RLIMIT_NPROC`` when the
-  child does not run as root). Run as root, the child drops to the ``nobody`` user, so it cannot
-  write into the submissions, the grades, or anywhere outside the scratch folder that is not
-  world-writable;
+  (``RLIMIT_NOFILE``) and processes (a pids cgroup when one can be made; ``RLIMIT_NPROC`` for
+  the sandbox's own uid);
 - captured output is capped (``output_bytes``): writing past it raises in the cell once, the rest
   is dropped, and the result says ``output-limit``;
-- afterwards every descendant is ended with SIGKILL, even one that called ``setsid``: the members
-  of the run's cgroup, and every process whose environment carries the run's marker or that is in
-  the run's session, until none remains;
-- with bubblewrap (``bwrap``) on the machine the child also runs in its own mount, network and
-  IPC namespaces with a read-only file system except the scratch folder; without it the steps
-  above still hold.
+- the control pipe is read in the runner's only order (start, done per code cell, finished):
+  the notebook's code shares the runner's process and can write on it, but a line out of turn is
+  ignored and named (status ``forged``), and an error once reported is never erased;
+- afterwards every descendant is ended with SIGKILL (the sandbox's PID namespace ends with its
+  first process; the members of the run's cgroup and every process carrying the run's marker
+  are ended too), and the scratch folder is removed.
 """
 
 from __future__ import annotations
@@ -36,7 +44,6 @@ import contextlib
 import copy
 import json
 import os
-import pwd
 import resource
 import selectors
 import shutil
@@ -76,6 +83,7 @@ STATUSES = (
     Status.OUTPUT_LIMIT,
     Status.ERROR,
     Status.NOT_A_NOTEBOOK,
+    Status.FORGED,
 )
 RUN_MARKER = "LABKIT_RUN_ID"
 CONTROL_FD_VARIABLE = "LABKIT_CONTROL_FD"
@@ -370,62 +378,204 @@ def _count_processes_of(uid: int) -> int:
     return count
 
 
-def _child_user() -> tuple[int, int] | None:
-    """The (uid, gid) the child drops to when the grader runs as root."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        entry = pwd.getpwnam(CHILD_USER)
-    except KeyError:
-        return None
-    user = entry.pw_uid, entry.pw_gid
-    if user not in _user_checked:
-        _user_checked[user] = _can_run_as(user)
-    return user if _user_checked[user] else None
+# -- isolation: bubblewrap namespaces and one uid per concurrent child ------------------------
+
+UID_BASE = 420_000  # sandbox uids: UID_BASE + slot (no passwd entry is needed)
+UID_SLOTS = 256
+SETPRIV = "/usr/bin/setpriv"
+UNSAFE_VARIABLE = "LABKIT_EXECUTE_UNISOLATED"
 
 
-_user_checked: dict[tuple[int, int], bool] = {}
+@dataclass(frozen=True)
+class Isolation:
+    """What confines a child on this machine (see :func:`check_isolation`)."""
+
+    sandbox: bool  # bubblewrap: own PID, mount, IPC, UTS, network namespaces; minimal file system
+    own_uid: bool  # each concurrent child runs as its own unprivileged uid
+    how: str  # "bwrap+uid", "bwrap" or "none"
+    problems: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """True when student code never runs with the grader's rights."""
+        return self.sandbox and (self.own_uid or os.geteuid() != 0)
+
+    def report(self) -> str:
+        lines = [f"isolation: {'in force' if self.complete else 'NOT complete'} ({self.how})"]
+        if self.sandbox:
+            lines += [
+                "  own PID namespace: the grader and other notebooks are invisible and cannot "
+                "be signalled",
+                "  own mount namespace: only the Python runtime and labkit (read-only) and the "
+                "notebook's own scratch copy (writable); a private /tmp and /proc",
+                "  own network and IPC namespaces: no network, no unix sockets or shared memory "
+                "outside",
+                "  dies with the grader (--die-with-parent), own session (--new-session)",
+            ]
+            lines.append(
+                f"  own uid per concurrent child ({UID_BASE}+slot, no capabilities, no_new_privs)"
+                if self.own_uid
+                else "  uid: the grader's own (not root), inside a user namespace"
+            )
+        else:
+            lines.append("  no sandbox: student code would run with the grader's rights")
+        lines += [f"  problem: {p}" for p in self.problems]
+        return "\n".join(lines)
 
 
-def _can_run_as(user: tuple[int, int]) -> bool:
-    """Whether ``user`` can start this Python and import labkit (a home under /root may hide it)."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", "import labkit.grading.execute, IPython"],
-            user=user[0],
-            group=user[1],
-            extra_groups=[],
-            cwd="/",
-            capture_output=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
+_isolation_cache: dict[str, Isolation] = {}
 
 
-def _bwrap_prefix(scratch: Path) -> list[str]:
-    """The bubblewrap command line that confines the child, or [] when bwrap is not usable."""
+def check_isolation() -> Isolation:
+    """Find out (once per process) how a child can be confined here: bubblewrap present and
+    working, user namespaces or root, and whether the sandbox user can run this Python and
+    import labkit and IPython."""
+    if "checked" in _isolation_cache:
+        return _isolation_cache["checked"]
+    problems = []
     bwrap = shutil.which("bwrap")
-    if not bwrap or not _bwrap_works(bwrap):
-        return []
-    # /tmp is emptied for the child; what Python and labkit need from it is shown read-only.
-    needed = []
-    for path in _runtime_paths():
-        if path.is_relative_to("/tmp"):
-            needed += ["--ro-bind", str(path), str(path)]
-    return [
+    root = os.geteuid() == 0
+    sandbox = own_uid = False
+    if not sys.platform.startswith("linux"):
+        problems.append("--execute isolation needs Linux")
+    elif not bwrap:
+        problems.append("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    elif root and not os.path.exists(SETPRIV):
+        problems.append(f"{SETPRIV} (util-linux) is missing: a root grader cannot drop the uid")
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="labkit-isolation-"))
+        slot = _UidSlot.acquire() if root else None
+        try:
+            uid = slot.uid if slot else None
+            if uid is not None:
+                os.chown(scratch, uid, uid)
+            command = [
+                *_sandbox_prefix(bwrap, scratch, uid),
+                sys.executable,
+                "-I",
+                "-c",
+                "import os, labkit.grading.execute, IPython; print(os.getuid(), os.getpid())",
+            ]
+            done = subprocess.run(command, capture_output=True, timeout=60, cwd="/")
+            if done.returncode == 0:
+                sandbox = True
+                got_uid, got_pid = (int(x) for x in done.stdout.split()[:2])
+                own_uid = uid is not None and got_uid == uid
+                if got_pid > 10:
+                    problems.append("the child did not get its own PID namespace")
+                    sandbox = False
+            else:
+                text = done.stderr.decode("utf-8", "replace").strip().splitlines()
+                problems.append(
+                    "bubblewrap cannot run this Python as the sandbox user"
+                    + (f" ({text[-1]})" if text else "")
+                    + (
+                        ""
+                        if root
+                        else "; are unprivileged user namespaces enabled "
+                        "(sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)?"
+                    )
+                )
+        except (OSError, subprocess.SubprocessError, ValueError) as error:
+            problems.append(f"bubblewrap could not be tried: {error}")
+        finally:
+            if slot:
+                slot.release()
+            _remove_tree(scratch)
+    how = "bwrap+uid" if sandbox and own_uid else "bwrap" if sandbox else "none"
+    found = Isolation(sandbox, own_uid, how, tuple(problems))
+    _isolation_cache["checked"] = found
+    return found
+
+
+def isolation() -> str:
+    """How a child is confined here: "bwrap+uid", "bwrap", or "limits only"."""
+    found = check_isolation()
+    return found.how if found.sandbox else "limits only"
+
+
+class _UidSlot:
+    """One uid of the pool, held with a lock file while a child runs (across processes)."""
+
+    def __init__(self, slot: int, fd: int) -> None:
+        self.slot, self.fd = slot, fd
+
+    @property
+    def uid(self) -> int:
+        return UID_BASE + self.slot
+
+    @classmethod
+    def acquire(cls) -> _UidSlot:
+        import fcntl
+
+        # kept out of the temporary folder, which runs and tests watch for leftovers
+        base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+        folder = base / f"labkit-uid-slots-{os.geteuid()}"
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise OSError(f"{folder} is not this user's folder")
+        while True:
+            for slot in range(UID_SLOTS):
+                fd = os.open(folder / str(slot), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                if _count_processes_of(UID_BASE + slot) == 0:
+                    return cls(slot, fd)
+                os.close(fd)  # a leftover of a crashed run still holds this uid: skip it
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def _sandbox_prefix(bwrap: str, scratch: Path, uid: int | None) -> list[str]:
+    """The bubblewrap command line that confines the child (before the Python command).
+
+    Only what the child needs is visible: /usr (and the /bin, /lib... links to it), the
+    interpreter's prefixes and labkit's package folder read-only, the scratch folder writable,
+    a fresh /dev, a /proc of its own PID namespace, an empty /tmp. As root the child then drops
+    to ``uid`` with setpriv (no capabilities, no groups, no_new_privs); otherwise it stays the
+    grader's uid inside a user namespace."""
+    args = [
         bwrap,
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--tmpfs", "/tmp",
-        *needed,
-        "--bind", str(scratch), str(scratch),
-        "--unshare-net", "--unshare-ipc", "--unshare-uts",
-        "--die-with-parent",
-        "--chdir", str(scratch),
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr",
     ]  # fmt: skip
+    if uid is None:
+        args += ["--unshare-user", "--cap-drop", "ALL"]
+    for name in ("bin", "sbin", "lib", "lib64", "lib32", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    made = {Path("/"), Path("/tmp")}
+    for path in [*_runtime_paths(), scratch]:
+        if path == Path("/usr") or path.is_relative_to("/usr"):
+            continue
+        # folders on the way are made traversable (bwrap would make them 0700, root's)
+        for parent in reversed(path.parents):
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+        if path != scratch:
+            args += ["--ro-bind", str(path), str(path)]
+    args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
+    if uid is not None:
+        args += [
+            SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--bounding-set=-all", "--inh-caps=-all", "--",
+        ]  # fmt: skip
+    return args
 
 
 def _runtime_paths() -> list[Path]:
@@ -436,35 +586,13 @@ def _runtime_paths() -> list[Path]:
     paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     paths.add(Path(labkit.__file__).resolve().parent)
     paths.add(Path(sys.executable).resolve().parent)
-    return sorted(paths)
-
-
-_bwrap_checked: dict[str, bool] = {}
-
-
-def isolation() -> str:
-    """How a child is confined here: "bwrap" (read-only file system but its scratch folder),
-    "user <name>" (root drops to that user), or "limits only" (no protection of other files)."""
-    bwrap = shutil.which("bwrap")
-    if bwrap and _bwrap_works(bwrap):
-        return "bwrap"
-    if _child_user() is not None:
-        return f"user {CHILD_USER}"
-    return "limits only"
-
-
-def _bwrap_works(bwrap: str) -> bool:
-    if bwrap not in _bwrap_checked:
-        try:
-            done = subprocess.run(
-                [bwrap, "--ro-bind", "/", "/", "--unshare-net", "true"],
-                capture_output=True,
-                timeout=10,
-            )
-            _bwrap_checked[bwrap] = done.returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            _bwrap_checked[bwrap] = False
-    return _bwrap_checked[bwrap]
+    # one folder inside another is bound once (the outer one)
+    ordered = sorted(paths, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in ordered:
+        if not any(path.is_relative_to(k) for k in kept):
+            kept.append(path)
+    return sorted(kept)
 
 
 # -- the parent -------------------------------------------------------------------------------
@@ -482,6 +610,9 @@ class _Run:
     protocol_bytes: int = 0
     stderr: bytearray = field(default_factory=bytearray)
     confined: bool = False
+    expected: list[int] = field(default_factory=list)  # the code cells, in order
+    failed: dict[int, str] = field(default_factory=dict)  # cell -> error name; never erased
+    tampered: list[str] = field(default_factory=list)  # messages out of the protocol's order
 
 
 def execute_submission(
@@ -491,9 +622,12 @@ def execute_submission(
     lab: str,
     limits: Limits | None = None,
     extra_files: Path | None = None,
+    unisolated_ok: bool = False,
 ) -> ExecutionResult:
     """Run ``notebook`` top to bottom in a fresh, isolated process as ``student`` (see the module
-    docstring); never raises for anything the submission does."""
+    docstring); never raises for anything the submission does. Without a complete sandbox
+    (:func:`check_isolation`) the notebook is not run (status ``error``) unless
+    ``unisolated_ok``."""
     limits = limits or Limits()
     started = time.monotonic()
 
@@ -519,7 +653,16 @@ def execute_submission(
     scratch = Path(tempfile.mkdtemp(prefix="labkit-execute-"))
     try:
         status, reason, run = _run_in_scratch(
-            scratch, notebook.name, data, answers, parsed, student, lab, limits, run_id
+            scratch,
+            notebook.name,
+            data,
+            answers,
+            parsed,
+            student,
+            lab,
+            limits,
+            run_id,
+            unisolated_ok,
         )
         records = _read_records(scratch / ANSWERS_FOLDER, limits.file_bytes)
     finally:
@@ -533,6 +676,7 @@ def execute_many(
     *,
     limits: Limits | None = None,
     on_done: Callable[[int, ExecutionResult], None] | None = None,
+    unisolated_ok: bool = False,
 ) -> list[ExecutionResult]:
     """Run every item with at most ``jobs`` at a time; the results in the items' order.
     ``on_done(index, result)`` is called (from a worker thread) as each one finishes."""
@@ -546,6 +690,7 @@ def execute_many(
             lab=item.lab,
             limits=limits,
             extra_files=item.extra_files,
+            unisolated_ok=unisolated_ok,
         )
         if on_done is not None:
             on_done(index, outcome)
@@ -570,6 +715,7 @@ def _run_in_scratch(
     lab: str,
     limits: Limits,
     run_id: str,
+    unisolated_ok: bool = False,
 ) -> tuple[str, str, _Run]:
     name = Path(name).name if name.endswith(".ipynb") else "submission.ipynb"
     (scratch / name).write_bytes(data)
@@ -579,10 +725,40 @@ def _run_in_scratch(
         (scratch / ANSWERS_FOLDER).mkdir()
         for file_name, content in answers.items():
             (scratch / ANSWERS_FOLDER / file_name).write_bytes(content)
-    user = _child_user()
-    if user is not None:
+    found = check_isolation()
+    if not found.complete and not unisolated_ok:
+        return (
+            "error",
+            (
+                "refused to run the notebook: student code would run with the grader's rights ("
+                + ("; ".join(found.problems) or found.how)
+                + "); pass --unisolated to allow it"
+            ),
+            _Run(),
+        )
+    slot = _UidSlot.acquire() if found.sandbox and found.own_uid else None
+    try:
+        return _run_confined(scratch, name, parsed, student, lab, limits, run_id, found, slot)
+    finally:
+        if slot is not None:
+            slot.release()
+
+
+def _run_confined(
+    scratch: Path,
+    name: str,
+    parsed: Mapping[str, Any],
+    student: str,
+    lab: str,
+    limits: Limits,
+    run_id: str,
+    found: Isolation,
+    slot: _UidSlot | None,
+) -> tuple[str, str, _Run]:
+    uid = slot.uid if slot is not None else None
+    if uid is not None:
         for path in [scratch, *scratch.rglob("*")]:
-            os.chown(path, *user, follow_symlinks=False)
+            os.chown(path, uid, uid, follow_symlinks=False)
 
     marker = f"{RUN_MARKER}={run_id}"
     env = {
@@ -605,9 +781,8 @@ def _run_in_scratch(
     cgroup = _Cgroup.create(f"labkit-{run_id}", limits.processes)
     procs_file = cgroup.procs_file if cgroup else None
     nproc = None
-    if user is not None or os.geteuid() != 0:
-        uid = user[0] if user else os.getuid()
-        nproc = _count_processes_of(uid) + limits.processes
+    if uid is not None or os.geteuid() != 0:
+        nproc = _count_processes_of(uid if uid is not None else os.getuid()) + limits.processes
     cpu = max(1, int(limits.total_seconds + 1))
     rlimits = [
         (resource.RLIMIT_CPU, (cpu, cpu + 2)),
@@ -626,14 +801,11 @@ def _run_in_scratch(
             os.close(fd)
         for which, value in rlimits:
             resource.setrlimit(which, value)
-        if user is not None:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
 
     control_read, control_write = os.pipe()
     env[CONTROL_FD_VARIABLE] = str(control_write)
-    confinement = _bwrap_prefix(scratch)
+    bwrap = shutil.which("bwrap")
+    confinement = _sandbox_prefix(bwrap, scratch, uid) if found.sandbox and bwrap else []
     command = [
         *confinement,
         sys.executable,
@@ -641,7 +813,14 @@ def _run_in_scratch(
         "-c",
         "from labkit.grading.execute import child_main; child_main()",
     ]
-    run = _Run(confined=bool(confinement))
+    run = _Run(
+        confined=bool(confinement),
+        expected=[
+            index
+            for index, cell in enumerate(parsed.get("cells", []))
+            if cell.get("cell_type") == "code"
+        ],
+    )
     process = None
     try:
         with _spawn_lock:  # preexec_fn is safest when one thread forks at a time
@@ -677,6 +856,14 @@ def _run_in_scratch(
     if survivors:
         status = "error"
         reason += f"; {len(survivors)} of its processes could not be ended"
+    if run.tampered:
+        if status == "ok":
+            status = "forged"
+        reason += (
+            "; the notebook's code wrote on the grader's control channel ("
+            + ", ".join(run.tampered)
+            + "): those lines were ignored"
+        )
     return status, reason, run
 
 
@@ -751,24 +938,60 @@ def _drain(selector: selectors.BaseSelector, run: _Run, pending: bytes, limit: i
 
 
 def _handle_message(line: bytes, run: _Run) -> None:
+    """Take one control message, in the only order the runner writes them: start and done for
+    each code cell in turn, then finished. Anything else was written by the notebook's own code
+    (it shares the runner's process): it is named in ``run.tampered`` and changes nothing; a
+    cell's error, once reported, is never erased."""
     try:
         message = json.loads(line)
         event = message["event"]
     except (ValueError, TypeError, KeyError):
+        _tampered(run, "a line that is not a grader message")
         return
-    if event == "start" and isinstance(message.get("cell"), int):
-        run.current = message["cell"]
-    elif event == "done" and message.get("cell") == run.current and run.current is not None:
+    position = len(run.counts)
+    expected = run.expected[position] if position < len(run.expected) else None
+    if event == "start":
+        if message.get("cell") == expected and run.current != expected and not run.finished:
+            run.current = expected
+        else:
+            _tampered(run, f"a start of cell {_cell_label(_int(message.get('cell')))} out of turn")
+    elif event == "done":
+        cell = message.get("cell")
+        if cell != run.current or run.current is None or run.current in run.counts:
+            _tampered(run, f"an end of cell {_cell_label(_int(cell))} out of turn")
+            # an error it reports still counts (it can only add a note against itself)
+            if _int(cell) in run.expected and isinstance(message.get("outputs"), list):
+                for output in message["outputs"]:
+                    if isinstance(output, dict) and output.get("output_type") == "error":
+                        run.failed.setdefault(cell, str(output.get("ename", "Error"))[:80])
+            return
         outputs = message.get("outputs")
         run.outputs[run.current] = (
             [o for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
         )
         count = message.get("execution_count")
         run.counts[run.current] = count if isinstance(count, int) else 0
+        for output in run.outputs[run.current]:
+            if output.get("output_type") == "error":
+                run.failed.setdefault(run.current, str(output.get("ename", "Error")))
         if message.get("output_limit") and run.output_limit_cell is None:
             run.output_limit_cell = run.current
     elif event == "finished":
-        run.finished = True
+        if expected is None and not run.finished:
+            run.finished = True
+        else:
+            _tampered(run, "an end of the notebook before its last cell")
+    else:
+        _tampered(run, "an unknown message")
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _tampered(run: _Run, what: str) -> None:
+    if what not in run.tampered and len(run.tampered) < 5:
+        run.tampered.append(what)
 
 
 def _cell_label(index: int | None) -> str:
@@ -776,12 +999,7 @@ def _cell_label(index: int | None) -> str:
 
 
 def _errors(run: _Run) -> list[tuple[int, str]]:
-    found = []
-    for index in sorted(run.outputs):
-        for output in run.outputs[index]:
-            if output.get("output_type") == "error":
-                found.append((index, str(output.get("ename", "Error"))))
-    return found
+    return sorted(run.failed.items())
 
 
 def _finished_status(run: _Run, limits: Limits) -> tuple[str, str]:

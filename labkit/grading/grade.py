@@ -72,6 +72,7 @@ class GradeOptions:
     lab: str | None = None
     checks_dir: str | None = None
     execute: bool = False
+    unisolated: bool = False  # --unisolated: run notebooks even without a sandbox
     labs_dir: str | None = None
     cell_seconds: float | None = None  # --cell-timeout (execute mode)
     total_seconds: float | None = None  # --timeout: a whole notebook (execute mode)
@@ -696,7 +697,12 @@ def _execute(
     # the answers folder beside the notebook travels with it (never files outside the folder)
     beside = notebook.parent if folder is not None else None
     result = execute_submission(
-        notebook, student=student, lab=lab_id or "", limits=limits, extra_files=beside
+        notebook,
+        student=student,
+        lab=lab_id or "",
+        limits=limits,
+        extra_files=beside,
+        unisolated_ok=options.unisolated,
     )
     found: list[RecordFile] = []
     for index, data in enumerate(result.records):

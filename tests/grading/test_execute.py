@@ -157,18 +157,71 @@ def test_load_notebook_refuses_what_is_not_a_notebook(text):
         load_notebook(text.encode())
 
 
-def test_bubblewrap_shows_the_runtime_read_only_when_it_lives_under_tmp(monkeypatch, tmp_path):
+def test_bubblewrap_shows_only_the_runtime_read_only_and_the_scratch_writable(
+    monkeypatch, tmp_path
+):
     """A checkout or venv under /tmp (CI clones anywhere) is hidden by the child's empty /tmp
-    unless it is bound again, read-only."""
+    unless it is bound again, read-only; nothing else of the machine is bound (no ``/``, no
+    home, no /etc); a root grader drops to the slot's uid with setpriv."""
     from labkit.grading import execute
 
-    monkeypatch.setattr(execute.shutil, "which", lambda name: "/usr/bin/bwrap")
-    monkeypatch.setattr(execute, "_bwrap_works", lambda bwrap: True)
     venv = Path("/tmp/some-clone/.venv")
     monkeypatch.setattr(execute, "_runtime_paths", lambda: [Path("/usr"), venv])
-    args = execute._bwrap_prefix(tmp_path)
+    args = execute._sandbox_prefix("/usr/bin/bwrap", tmp_path, 420_007)
     tmpfs = args.index("--tmpfs")
     bound = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
-    assert str(venv) in bound and "/usr" not in bound
+    assert bound == ["/usr", str(venv)]
     assert args.index(str(venv)) > tmpfs  # after /tmp is emptied
     assert args[args.index("--bind") + 1] == str(tmp_path)
+    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent",
+                 "--new-session"):  # fmt: skip
+        assert flag in args
+    assert "--reuid=420007" in args and "--no-new-privs" in args
+    assert args[-1] == "--"
+
+
+def test_isolation_is_complete_here_or_says_why():
+    from labkit.grading.execute import check_isolation
+
+    found = check_isolation()
+    assert found.complete or found.problems
+    assert ("in force" in found.report()) == found.complete
+
+
+def test_without_a_sandbox_the_notebook_is_refused_unless_allowed(monkeypatch, tmp_path):
+    from labkit.grading import execute
+
+    monkeypatch.setitem(
+        execute._isolation_cache,
+        "checked",
+        execute.Isolation(False, False, "none", ("bubblewrap (bwrap) is not installed",)),
+    )
+    path = write_notebook(tmp_path / "lab.ipynb", "print(6 * 7)")
+    refused = execute_submission(path, student="s1", lab="demo", limits=LIMITS)
+    assert refused.status == "error"
+    assert "refused" in refused.reason and "bwrap" in refused.reason
+    assert refused.notebook["cells"][0]["execution_count"] is None
+    allowed = execute_submission(path, student="s1", lab="demo", limits=LIMITS, unisolated_ok=True)
+    assert allowed.status == "ok", allowed.reason
+
+
+def test_grade_check_isolation_reports_and_grading_refuses_without_a_sandbox(
+    monkeypatch, tmp_path, capsys
+):
+    from labkit.cli import main
+    from labkit.grading import execute
+
+    assert main(["grade", str(tmp_path), "--execute", "--check-isolation"]) in (0, 1)
+    assert "isolation:" in capsys.readouterr().out
+    monkeypatch.setitem(
+        execute._isolation_cache,
+        "checked",
+        execute.Isolation(False, False, "none", ("bubblewrap (bwrap) is not installed",)),
+    )
+    subs = tmp_path / "subs"
+    write_notebook(subs / "s1" / "lab.ipynb", "print(1)")
+    out = tmp_path / "out" / "grades.csv"
+    assert main(["grade", str(subs), "--execute", "-o", str(out), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "refusing to run student code" in error and "bwrap" in error
+    assert not out.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -328,3 +329,170 @@ def test_a_missing_notebook(tmp_path):
     result = execute_submission(tmp_path / "gone.ipynb", student="s", lab="demo", limits=LIMITS)
     assert result.status == "not-a-notebook"
     assert "does not exist" in result.reason
+
+
+def test_forged_control_lines_do_not_erase_the_failure_notes(class_folder):
+    """The notebook's code shares the runner's process and can find its control pipe: fake
+    "done" and "finished" lines are named, ignored, and the cells' errors stay."""
+    forge = (
+        "import json, os\n"
+        "for name in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        fd = int(name)\n"
+        "        if fd > 2 and os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+        "            for cell in range(1, 8):\n"
+        "                for event in ('done', 'start'):\n"
+        "                    os.write(fd, (json.dumps({'event': event, 'cell': cell,\n"
+        "                        'outputs': [], 'execution_count': 1}) + '\\n').encode())\n"
+        '            os.write(fd, b\'{"event": "finished"}\\n\')\n'
+        "    except OSError:\n"
+        "        pass"
+    )
+    result = run(class_folder, "1 / 0", "undefined_name", forge, "raise ValueError('late')")
+    assert result.status == "forged", result.reason
+    assert "ZeroDivisionError" in result.reason and "NameError" in result.reason
+    assert "ValueError" in result.reason
+    assert "control channel" in result.reason
+
+
+sandboxed = pytest.mark.skipif(
+    isolation() == "limits only", reason="needs the bubblewrap sandbox (labkit grade refuses)"
+)
+
+
+@sandboxed
+def test_the_grader_and_other_processes_cannot_be_seen_or_signalled(class_folder):
+    """Its own PID namespace and uid: /proc shows only the sandbox, and SIGKILL to everything
+    it can name (and to -1) reaches nothing outside."""
+    me = os.getpid()
+    result = run(
+        class_folder,
+        "import os, signal\n"
+        "print('visible', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+        "for p in range(2, 70000):\n"
+        "    if p != os.getpid():\n"
+        "        try:\n"
+        "            os.kill(p, signal.SIGKILL)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        f"for p in (1, os.getppid(), {me}):\n"
+        "    try:\n"
+        "        os.kill(p, signal.SIGKILL)\n"
+        "        print('killed', p)\n"
+        "    except OSError as e:\n"
+        "        print('refused', p, e.errno)",
+        "print('still here')",
+    )
+    text = outputs_text(result)
+    assert result.status == "ok", result.reason
+    visible = json.loads(text.split("visible ")[1].split("\\n")[0])
+    assert len(visible) <= 3 and me not in visible
+    assert "killed" not in text and "still here" in text
+    assert os.getpid() == me  # the test (as the grader) is alive
+
+
+@sandboxed
+def test_secrets_the_home_and_other_students_are_not_visible(class_folder):
+    secret = class_folder / "checks" / "secret_checks.py"
+    secret.parent.mkdir()
+    secret.write_text("ANSWER = 'the-hidden-answer-42'\n")
+    peer = class_folder / "labkit-execute-peer"  # beside the scratch folders
+    peer.mkdir()
+    (peer / "notebook.ipynb").write_text("peer-notebook-secret")
+    result = run(
+        class_folder,
+        "import os\n"
+        f"paths = [{str(secret)!r}, {str(peer / 'notebook.ipynb')!r}, "
+        f"{str(class_folder / 'submitted' / 'alice' / 'demo' / 'labkit-answers' / 'demo.json')!r},"
+        " '/etc/shadow', '/etc/passwd', '/root/.bash_history', '/proc/1/cmdline',"
+        " '/proc/1/environ']\n"
+        "for path in paths:\n"
+        "    try:\n"
+        "        print('READ', path, open(path, 'rb').read()[:200])\n"
+        "    except OSError as error:\n"
+        "        print('no', path, type(error).__name__)\n"
+        "print('root', sorted(os.listdir('/')))\n"
+        "print('tmp', os.listdir('/tmp'))",
+    )
+    text = outputs_text(result)
+    assert result.status == "ok", result.reason
+    assert "READ" not in text.replace("READ /proc/1/cmdline", "").replace(
+        "READ /proc/1/environ", ""
+    )
+    assert "the-hidden-answer-42" not in text and "peer-notebook-secret" not in text
+    assert "labkit-execute-peer'" not in text.split("'tmp'")[-1]
+    assert "'etc'" not in text and "'home'" not in text
+
+
+@sandboxed
+def test_no_socket_reaches_outside(class_folder, tmp_path):
+    """No network (own namespace), no abstract unix socket (per network namespace), no unix
+    socket file in a world-writable folder (not in its file system)."""
+    import socket
+
+    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="labkit-test-sock-"))
+    folder.chmod(0o777)
+    path_server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path_server.bind(str(folder / "s"))
+    os.chmod(folder / "s", 0o777)
+    path_server.listen()
+    abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    name = f"labkit-test-{uuid.uuid4().hex}"
+    abstract.bind("\0" + name)
+    abstract.listen()
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen()
+    try:
+        result = run(
+            class_folder,
+            "import socket\n"
+            "for family, address in [\n"
+            f"        (socket.AF_UNIX, {str(folder / 's')!r}),\n"
+            f"        (socket.AF_UNIX, '\\0' + {name!r}),\n"
+            f"        (socket.AF_INET, ('127.0.0.1', {tcp.getsockname()[1]}))]:\n"
+            "    s = socket.socket(family, socket.SOCK_STREAM)\n"
+            "    s.settimeout(2)\n"
+            "    try:\n"
+            "        s.connect(address)\n"
+            "        print('CONNECTED', address)\n"
+            "    except OSError as error:\n"
+            "        print('refused', type(error).__name__)",
+        )
+    finally:
+        for sock in (path_server, abstract, tcp):
+            sock.close()
+        shutil.rmtree(folder)
+    text = outputs_text(result)
+    assert result.status == "ok", result.reason
+    assert "CONNECTED" not in text and text.count("refused") == 3
+
+
+@sandboxed
+def test_two_notebooks_at_once_run_as_different_users_and_cannot_touch_each_other(
+    class_folder,
+):
+    from labkit.grading.execute import ExecutionItem, execute_many
+
+    cell = (
+        "import os, time\n"
+        "print('uid', os.getuid())\n"
+        "time.sleep(0.5)\n"
+        "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+        "print('scratch', os.listdir(os.path.dirname(os.getcwd())))"
+    )
+    items = []
+    for student in ("p1", "p2"):
+        path = class_folder / "submitted" / student / "lab.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(notebook(cell)))
+        items.append(ExecutionItem(path, student, "demo"))
+    results = execute_many(items, jobs=2, limits=LIMITS)
+    texts = [outputs_text(r) for r in results]
+    assert all(r.status == "ok" for r in results), [r.reason for r in results]
+    uids = [t.split("uid ")[1].split("\\n")[0] for t in texts]
+    if isolation() == "bwrap+uid":
+        assert uids[0] != uids[1] and "0" not in uids
+    for text in texts:
+        assert len(json.loads(text.split("pids ")[1].split("\\n")[0])) <= 3
+        assert text.split("scratch ")[1].count("labkit-execute-") == 1  # its own scratch only
