@@ -612,7 +612,7 @@ class _Found:
     def _run(
         self, path: Path, submission: Submission, lab_id: str, saved: Sequence[RecordFile]
     ) -> Sequence[RecordFile]:
-        """Execute the notebook; the run's records replace the saved ones (``--execute``)."""
+        """Execute the notebook (``--execute``): the saved answers with the run's world."""
         student = submission.student
         ran = _execute(path, student, lab_id, submission.folder, self.options)
         if ran is None:
@@ -631,8 +631,12 @@ class _Found:
                 f"the saved records of {', '.join(map(repr, others))} were not used: "
                 "the run made this student's own",
             )
-        self.records.pop(lab_id, None)  # records from the run replace the saved ones
-        return ran_records
+        own = [r for r in kept if r.student == student and r.lab == lab_id]
+        records, notes = _combine_with_run(own, ran_records, lab_id)
+        for note in notes:
+            self.note(lab_id, note)
+        self.records.pop(lab_id, None)  # the combined record replaces the saved ones
+        return records
 
 
 def _grade_found_lab(
@@ -716,6 +720,58 @@ def _execute(
             for r in records_from_notebook(result.notebook)
         ]
     return result.status, result.reason, found
+
+
+def _combine_with_run(
+    saved: Sequence[Record], ran: Sequence[RecordFile], lab_id: str
+) -> tuple[list[RecordFile], list[str]]:
+    """One record from an executed notebook: the answers of the saved record (what the student
+    entered, widgets included, which re-running cannot reproduce), the world of the re-run (its
+    event log), and for an exercise answered only in the re-run, the re-run's answer. A saved
+    answer that the re-run gives differently is a note (the saved one counts)."""
+    from labkit.records import merge_records
+
+    problems = [f for f in ran if f.record is None]
+    run_records = [f.record for f in ran if f.record is not None and f.record.lab == lab_id]
+    other_labs = [f for f in ran if f.record is not None and f.record.lab != lab_id]
+    notes: list[str] = []
+    saved_record = None
+    for record in saved:
+        saved_record = record if saved_record is None else merge_records(saved_record, record)
+    run_record = None
+    for record in run_records:
+        run_record = record if run_record is None else merge_records(run_record, record)
+    if run_record is None and saved_record is None:
+        return [*problems, *other_labs], notes
+    if run_record is None:
+        assert saved_record is not None
+        combined = replace(saved_record, events=())
+        if saved_record.events:
+            notes.append(
+                "the re-run made no record: the saved answers count, the saved world does not"
+            )
+        return [RecordFile("saved answers", combined), *problems, *other_labs], notes
+    if saved_record is None:
+        return [RecordFile("executed run", run_record), *problems, *other_labs], notes
+    answers = dict(run_record.answers)
+    differ = []
+    for exercise_id, entry in saved_record.answers.items():
+        theirs = answers.get(exercise_id)
+        if theirs is not None and theirs.raw != entry.raw:
+            differ.append(exercise_id)
+        answers[exercise_id] = entry
+    if differ:
+        shown = ", ".join(sorted(differ)[:5]) + (" ..." if len(differ) > 5 else "")
+        notes.append(
+            f"the re-run answered {shown} differently from the saved record; the saved "
+            "answers count"
+        )
+    combined = replace(run_record, answers=answers)
+    return [
+        RecordFile("saved answers and the re-run's world", combined),
+        *problems,
+        *other_labs,
+    ], notes
 
 
 # -- the whole run ---------------------------------------------------------------------------

@@ -215,8 +215,12 @@ def test_parallel_equals_serial(tmp_path):
     )
 
 
-def test_execute_mode_uses_the_run_records_and_statuses(tmp_path, monkeypatch):
-    """--execute through the interface: records from the run replace the saved ones."""
+def test_execute_mode_takes_answers_from_the_saved_record_and_the_world_from_the_run(
+    tmp_path, monkeypatch
+):
+    """--execute through the interface: widget answers are not code, so the saved record's
+    answers count; the world (event log) is the re-run's; a re-run answer that differs is a
+    note; a run that makes no record keeps the saved answers but not the saved world."""
     from dataclasses import dataclass
 
     @dataclass(frozen=True)
@@ -229,11 +233,14 @@ def test_execute_mode_uses_the_run_records_and_statuses(tmp_path, monkeypatch):
 
     calls = []
 
-    def execute_submission(path, *, student, lab, limits=None, extra_files=None):
+    def execute_submission(path, *, student, lab, limits=None, extra_files=None, **options):
         calls.append((Path(path).name, student, lab))
         if student == "bob":
             return Result("timed-out", "cell 3 ran over 30 s", None, [])
-        return Result("ok", "", None, [record_for(student).to_json()])
+        if student == "cy":  # re-running a code cell gives another answer
+            return Result("ok", "", None, [record_for(student, wrong=True).to_json()])
+        # the re-run reproduces the world but not the widget answers
+        return Result("ok", "", None, [record_for(student, answers={}).to_json()])
 
     from labkit.grading.execute import Limits
 
@@ -241,14 +248,18 @@ def test_execute_mode_uses_the_run_records_and_statuses(tmp_path, monkeypatch):
     fake.execute_submission = execute_submission
     fake.Limits = Limits
     monkeypatch.setitem(sys.modules, "labkit.grading.execute", fake)
-    write_submission(tmp_path / "ann", record=record_for("ann", wrong=True))
+    write_submission(tmp_path / "ann", record=record_for("ann", solve=()))
     write_submission(tmp_path / "bob", record=record_for("bob"))
+    write_submission(tmp_path / "cy", record=record_for("cy"))
     options = GradeOptions(execute=True)
-    ann, bob = (grade_submission(s, options) for s in collect(tmp_path))
-    assert calls == [("demo.ipynb", "ann", "demo"), ("demo.ipynb", "bob", "demo")]
-    assert (ann.labs[0].status, ann.labs[0].score) == ("ok", 10)
-    assert (bob.labs[0].status, bob.labs[0].score) == ("timed-out", 0)
+    ann, bob, cy = (grade_submission(s, options) for s in collect(tmp_path))
+    assert [c[1] for c in calls] == ["ann", "bob", "cy"]
+    assert (ann.labs[0].status, ann.labs[0].score) == ("ok", 10)  # tasks from the run
+    assert (bob.labs[0].status, bob.labs[0].score) == ("timed-out", 6)  # answers, no world
     assert "cell 3 ran over 30 s" in bob.labs[0].reason
+    assert "the saved world does not" in bob.labs[0].reason
+    assert cy.labs[0].score == 10
+    assert "differently from the saved record" in cy.labs[0].reason
 
 
 def test_answer_key_lists_answers_and_task_commands():
@@ -293,7 +304,7 @@ def test_execute_mode_passes_the_limits_given_on_the_command_line(tmp_path, monk
 
     seen = []
 
-    def execute_submission(path, *, student, lab, limits=None, extra_files=None):
+    def execute_submission(path, *, student, lab, limits=None, extra_files=None, **options):
         seen.append(limits)
         return types.SimpleNamespace(status="ok", reason="", notebook=None, records=[])
 
