@@ -29,7 +29,7 @@ def solve_cell(task: str) -> str:
     index = [e.id for e in LAB.exercises].index(task)
     return (
         f"task = lab.definition.exercises[{index}]\n"
-        "task.options['solve'](lab.world, lab.variant(task.id))\n"
+        "task.solve(lab.world, lab.variant(task.id))\n"
         "lab.check(task.id)"
     )
 
