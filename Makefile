@@ -8,22 +8,22 @@ STAMP := $(VENV)/.installed
 # Debian packages the tests need: Chromium for the browser tests,
 # docker-registry (distribution v2) and skopeo for the wire tests; bubblewrap isolates
 # notebooks that `labkit grade --execute` runs.
-SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap
+SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap nodejs
 PORT ?= 8888
 
-.PHONY: lab test test-fast lint format system-deps venv bench clean
+.PHONY: lab test test-fast lint format system-deps venv node-deps bench clean
 
 lab: venv
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
 	@root=""; [ "$$(id -u)" = 0 ] && root="--allow-root"; \
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $$root --LabApp.default_url=/lab/tree/00-start-here.ipynb
 
-test: system-deps venv lint
+test: system-deps venv node-deps lint
 	@.ci/phase "tests" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # For quick local iteration: everything but the browser tests.
 test-fast: venv lint
-	@.ci/phase "tests (no browser)" $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	@.ci/phase "tests (no browser)" $(BIN)/python -m pytest -m "not browser and not hub" $(PYTEST_ARGS)
 
 lint: venv
 	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check labkit tests bench'
@@ -32,6 +32,16 @@ format: venv
 	$(BIN)/ruff format labkit tests bench && $(BIN)/ruff check --fix .
 
 venv: $(STAMP)
+
+# npm packages the tests use (package.json, locked): configurable-http-proxy, JupyterHub's proxy,
+# for tests/hub; they land in node_modules/.bin, which the hub test puts on the hub's PATH.
+NODE_STAMP := node_modules/.installed
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "node-deps: npm is missing (apt-get install nodejs npm)"; exit 1; }
+	@.ci/phase "npm packages" npm ci --no-audit --no-fund --silent
+	@touch $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	@.ci/phase "venv and Python packages" sh -c '\
@@ -63,4 +73,4 @@ bench: venv
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lint(subcommands)
     _add_serve(subcommands)
     _add_grade(subcommands)
+    _add_collect(subcommands)
     _add_key(subcommands)
     return parser
 
@@ -403,6 +404,99 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
             f"under {args.feedback}",
             file=out,
         )
+    return 0
+
+
+# --- labkit collect ----------------------------------------------------------------------------
+
+
+def _add_collect(subcommands: argparse._SubParsersAction) -> None:
+    collect = subcommands.add_parser(
+        "collect",
+        help="gather a class's notebooks and records from their JupyterHub",
+        description=(
+            "Collect each student's lab notebooks and labkit-answers/ from their running "
+            "server on a JupyterHub, through the hub's proxy, into OUT/<student>/ (the layout "
+            "`labkit grade` reads) with OUT/roster.csv. The roster is the hub's user list less "
+            "the token's own user, the members of the instructors' group and --exclude. The "
+            "token (--token-file, else $JUPYTERHUB_API_TOKEN) needs the scopes list:users, "
+            "read:users:groups, access:servers and custom:jupyter_server:read:* (see "
+            "docs/jupyterhub.md); it cannot start, stop or change a server."
+        ),
+    )
+    collect.add_argument("--hub", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
+    collect.add_argument("--token-file", metavar="FILE", help="a file holding the API token")
+    collect.add_argument("-o", "--output", default="collected", metavar="OUT", help="a new folder")
+    collect.add_argument(
+        "--folder", default="labs", metavar="DIR", help="the labs' folder in each home (labs)"
+    )
+    collect.add_argument(
+        "--exclude", action="append", default=[], metavar="NAME", help="leave this user out"
+    )
+    collect.add_argument(
+        "--instructors-group",
+        default="instructors",
+        metavar="GROUP",
+        help="leave this group's members out (default instructors; '' for none)",
+    )
+    collect.add_argument("--group", metavar="GROUP", help="collect only this group's members")
+    collect.add_argument("-j", "--jobs", type=int, default=4, metavar="N", help="at once (4)")
+    collect.set_defaults(handler=_run_collect)
+
+
+def _run_collect(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from labkit.errors import LabkitError
+    from labkit.grading.hub import collect_from_hub
+
+    out = out or sys.stdout
+    if args.token_file:
+        try:
+            token = open(args.token_file, encoding="utf-8").read().strip()  # noqa: SIM115
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"labkit collect: cannot read {args.token_file}: {error}", file=sys.stderr)
+            return 2
+    else:
+        token = os.environ.get("JUPYTERHUB_API_TOKEN", "").strip()
+        if not token:
+            print(
+                "labkit collect: give the hub token with --token-file FILE "
+                "(or $JUPYTERHUB_API_TOKEN)",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        result = collect_from_hub(
+            args.hub,
+            token,
+            args.output,
+            folder=args.folder,
+            exclude=args.exclude,
+            instructors_group=args.instructors_group or None,
+            group=args.group,
+            jobs=max(1, args.jobs),
+        )
+    except LabkitError as error:
+        print(f"labkit collect: {error}", file=sys.stderr)
+        return 2
+    for note in result.notes:
+        print(f"note: {note}", file=out)
+    for name, why in sorted(result.excluded.items()):
+        print(f"left out {name} ({why})", file=out)
+    for student in result.students:
+        if student.collected:
+            line = f"{student.student}: {len(student.notebooks)} notebooks, "
+            line += f"{len(student.records)} records"
+        else:
+            line = f"{student.student}: nothing collected"
+        if student.problems:
+            line += " (" + "; ".join(student.problems) + ")"
+        print(line, file=out)
+    done = sum(1 for s in result.students if s.collected)
+    print(
+        f"collected {done} of {len(result.roster)} students into {result.output}; grade with:\n"
+        f"  labkit grade {result.output} --roster {result.output / 'roster.csv'} -o grades.csv",
+        file=out,
+    )
     return 0
 
 

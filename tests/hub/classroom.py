@@ -1,0 +1,299 @@
+"""A class on a real hub, as people do it: two students log in through the hub's login page in
+headless Chromium, each runs a lab in their own JupyterLab and answers exercises in its widgets,
+saves; then the instructor collects (``labkit collect --hub``) and grades (``labkit grade``).
+
+Used by tests/hub/test_hub.py (which asserts on it) and bench/hub_bench.py (which prints its
+figures). Needs root: the students are real Unix users.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from browser.driver import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, NotebookPage
+from browser.student import enter_answer, see_status
+
+from hub.hubrun import (
+    MARK_VARIABLE,
+    RUN_MARK,
+    Hub,
+    UnixUser,
+    add_user,
+    marked_processes,
+    processes_of,
+    remove_user,
+    run_as,
+    scratch_base,
+    start_hub,
+    stop_hub,
+    write_lab_settings,
+)
+from labkit.exercises import Exercise
+from labkit.labs import Lab, get_lab
+
+LAB = "01-tags"
+NOTEBOOK = "labs/01-tags.ipynb"
+# What each student does in the lab's widgets: (exercise id, answers right?)
+PLAN: dict[str, list[tuple[str, bool]]] = {
+    "ann": [("unique-names", True), ("pull-default-tag", True), ("shared-id", True)],
+    "bob": [("unique-names", True), ("shared-id", False)],
+}
+BROWSER_TIMEOUT_MS = 60_000
+
+
+@dataclass
+class HubServerView:
+    """What :class:`browser.driver.NotebookPage` needs of a server, for a student's server
+    behind the hub: pages under /user/<name>/, files read from their home (we are root)."""
+
+    url: str
+    user: str
+    root: Path
+    kind: str = "lab"
+
+    def page_url(self, notebook: str, workspace: str = "default") -> str:
+        return f"{self.url}/user/{self.user}/lab/workspaces/{workspace}/tree/{notebook}?reset"
+
+
+@dataclass
+class ClassRun:
+    """Everything a run made and measured."""
+
+    hub: Hub
+    students: dict[str, UnixUser]  # role in PLAN ("ann", "bob") -> the Unix user
+    instructor: UnixUser
+    lab: Lab
+    figures: dict[str, float] = field(default_factory=dict)
+    pages: dict[str, NotebookPage] = field(default_factory=dict)
+    collect_output: str = ""
+    grade_output: str = ""
+    grades: list[dict[str, str]] = field(default_factory=list)
+    collected: Path | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # the setup cell's output per student
+
+
+def wrong_answer(exercise: Exercise, variant: Any) -> Any:
+    """A typical wrong answer from the definition's own examples."""
+    for example in exercise.examples:
+        raw = example.raw_for(variant)
+        if raw != exercise.key_raw(variant):
+            return raw
+    raise AssertionError(f"{exercise.id} has no wrong example")
+
+
+def answer(page: NotebookPage, lab: Lab, student: str, exercise_id: str, right: bool) -> None:
+    exercise = lab.exercise(exercise_id)
+    variant = lab.variant(exercise, student)
+    raw = exercise.key_raw(variant) if right else wrong_answer(exercise, variant)
+    index = page.cell_index(f"exercise-{exercise.id}")
+    page.cell(index).scroll_into_view_if_needed()
+    enter_answer(page, index, exercise, raw)
+    output = page.cell(index).locator(".jp-OutputArea-output")
+    output.get_by_role("button", name="Check").click()
+    see_status(output, "correct" if right else "wrong")
+
+
+def login_and_open(context: Any, hub: Hub, user: UnixUser, notebook: str) -> NotebookPage:
+    """The hub's login page, then straight to ``notebook`` in a fresh workspace: the hub starts
+    the server on the way (its spawn-pending page), JupyterLab opens the notebook."""
+    view = HubServerView(hub.url, user.name, user.home)
+    page = NotebookPage(context, view, notebook, workspace=f"hub-{user.name}")  # type: ignore[arg-type]
+    target = urllib.parse.urlsplit(view.page_url(notebook, page.workspace))
+    landing = f"{target.path}?{target.query}"
+    # JupyterHub 4+ starts a server only when asked (/hub/spawn), then sends the user on
+    spawn = f"/hub/spawn?next={urllib.parse.quote(landing, safe='')}"
+    page.page.goto(f"{hub.url}/hub/login?next={urllib.parse.quote(spawn, safe='')}")
+    page.page.fill("#username_input", user.name)
+    page.page.fill("#password_input", user.password)
+    page.page.click("#login_submit")
+    lab = re.compile(re.escape(f"{hub.url}/user/{user.name}/lab/"))
+    page.page.wait_for_url(lab, timeout=BROWSER_TIMEOUT_MS)
+    page.wait_cells()
+    page.wait_kernel_idle()
+    return page
+
+
+def labkit_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABKIT_", "JUPYTERHUB_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "labkit.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@contextmanager
+def browser_session() -> Iterator[Any]:
+    """Debian's Chromium through playwright (never ``playwright install``), marked as ours."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ[MARK_VARIABLE] = RUN_MARK  # the playwright driver and Chromium inherit it
+    try:
+        playwright = sync_playwright().start()
+    finally:
+        del os.environ[MARK_VARIABLE]
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@contextmanager
+def class_on_hub() -> Iterator[ClassRun]:
+    """Users, the hub, and after the run: the hub stopped, every process of the run gone, the
+    users and the scratch folder removed. Left-over processes are killed and reported in
+    ``run.figures['left_over_processes']``."""
+    base = scratch_base()
+    tag = os.urandom(3).hex()
+    made: list[UnixUser] = []
+    run: ClassRun | None = None
+    try:
+        for role in (*PLAN, "tch"):
+            made.append(add_user(f"lk{tag}{role}"))
+        students = dict(zip(PLAN, made[:-1], strict=True))
+        for user in students.values():
+            write_lab_settings(user)
+        started = time.monotonic()
+        hub = start_hub(base, list(students.values()), [made[-1]])
+        run = ClassRun(hub, students, made[-1], get_lab(LAB))
+        run.figures["hub_start_s"] = time.monotonic() - started
+        yield run
+    finally:
+        left: list[tuple[int, str]] = []
+        if run is not None:
+            stop_hub(run.hub)
+        time.sleep(0.3)
+        left.extend(marked_processes())
+        for pid, _ in marked_processes():
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        for user in made:
+            left.extend(remove_user(user))
+        if run is not None:
+            run.figures["left_over_processes"] = len(left)
+            run.figures["left_over"] = left  # type: ignore[assignment]
+        subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+def students_work(run: ClassRun, browser: Any) -> None:
+    """Each student logs in, runs the lab, answers per PLAN, runs the submission cell, saves."""
+    for role, user in run.students.items():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        started = time.monotonic()
+        page = login_and_open(context, run.hub, user, NOTEBOOK)
+        run.pages[role] = page
+        run.figures[f"server_ready_s.{role}"] = time.monotonic() - started
+        try:
+            started = time.monotonic()
+            page.run_all()
+            run.figures[f"lab_run_s.{role}"] = time.monotonic() - started
+            header = page.cell(page.cell_index("setup")).locator(".jp-OutputArea").inner_text()
+            run.headers[role] = " ".join(header.split())
+            started = time.monotonic()
+            for exercise_id, right in PLAN[role]:
+                answer(page, run.lab, user.name, exercise_id, right)
+            page.run_cell(page.cell_index("submission"))
+            page.save()
+            run.figures[f"answer_and_save_s.{role}"] = time.monotonic() - started
+        except Exception as error:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.page.screenshot(path=SCREENSHOTS / f"hub-failed-{role}.png")
+            dialogs = page.page.locator(".jp-Dialog").all_inner_texts()
+            raise AssertionError(f"{role} in the browser: {error}\ndialogs: {dialogs}") from None
+
+
+def collect_and_grade(run: ClassRun) -> None:
+    out = run.hub.base / "instructor"
+    out.mkdir()
+    started = time.monotonic()
+    collected = labkit_cli(
+        "collect",
+        "--hub",
+        run.hub.url,
+        "--token-file",
+        str(run.hub.course / "collect.token"),
+        "-o",
+        str(out / "class"),
+        cwd=out,
+    )
+    run.figures["collect_s"] = time.monotonic() - started
+    run.collect_output = collected.stdout + collected.stderr
+    assert collected.returncode == 0, run.collect_output
+    run.collected = out / "class"
+    started = time.monotonic()
+    graded = labkit_cli(
+        "grade",
+        str(out / "class"),
+        "--roster",
+        str(out / "class" / "roster.csv"),
+        "--lab",
+        LAB,
+        "-o",
+        str(out / "grades" / "grades.csv"),
+        "--no-progress",
+        cwd=out,
+    )
+    run.figures["grade_s"] = time.monotonic() - started
+    run.grade_output = graded.stdout + graded.stderr
+    assert graded.returncode == 0, run.grade_output
+    with (out / "grades" / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        run.grades = list(csv.DictReader(handle))
+
+
+def probe_other_home(browser_page: NotebookPage, other: UnixUser) -> str:
+    """In the student's own kernel (a cell run in their JupyterLab), try to read the other
+    student's labkit-answers/; returns what the cell printed."""
+    target = other.home / "labs" / "labkit-answers"
+    code = (
+        "import os\n"
+        "try:\n"
+        f"    print('LISTED', os.listdir({str(target)!r}))\n"
+        "except OSError as error:\n"
+        "    print('REFUSED', type(error).__name__, os.getuid())\n"
+    )
+    page = browser_page
+    index = page.cell_index("submission")
+    cell = page.cell(index)
+    cell.locator(".jp-InputPrompt").click()
+    page.page.keyboard.press("b")  # a new code cell below, in command mode
+    new = page.cell(index + 1)
+    new.locator(".cm-content").click()
+    page.page.keyboard.insert_text(code)
+    page.page.keyboard.press("Shift+Enter")
+    output = new.locator(".jp-OutputArea-output")
+    output.first.wait_for()
+    return output.first.inner_text()
+
+
+def processes_left(run: ClassRun) -> list[tuple[int, str]]:
+    left = marked_processes()
+    for user in (*run.students.values(), run.instructor):
+        left.extend(processes_of(user.uid))
+    return left
+
+
+def shell_probe(user: UnixUser, other: UnixUser) -> str:
+    done = run_as(user, ["ls", str(other.home / "labs" / "labkit-answers")])
+    return done.stderr
