@@ -31,6 +31,7 @@ from labkit.exercises.choices import (
     choice_params,
     choice_with,
     multiple_choice,
+    pick_choice,
 )
 from labkit.exercises.exercise import Exercise, check_answer, public_message
 from labkit.exercises.kinds import KIND_RULES, PART_NAMES
@@ -99,6 +100,7 @@ __all__ = [
     "multiple_choice",
     "normalize_lines",
     "parse_reference_answer",
+    "pick_choice",
     "plain_value",
     "public_message",
     "variant_seed",

@@ -11,13 +11,20 @@ multiple-choice kind reads (``choices``, ``choice_mistakes``, ``choice_feedback`
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from labkit.exercises.exercise import Exercise
 from labkit.exercises.model import Example, Generator, Kind, Variant
 
-__all__ = ["Choice", "choice_examples", "choice_params", "choice_with", "multiple_choice"]
+__all__ = [
+    "Choice",
+    "choice_examples",
+    "choice_params",
+    "choice_with",
+    "multiple_choice",
+    "pick_choice",
+]
 
 
 class Choice(NamedTuple):
@@ -60,7 +67,9 @@ def choice_with(variant: Variant, code: str) -> str:
     return next(c for c, m in variant.params["choice_mistakes"].items() if m == code)
 
 
-def _picker(code: str) -> Any:
+def pick_choice(code: str) -> Callable[[Variant], str]:
+    """A function giving the wrong choice that carries mistake ``code`` (an example's raw)."""
+
     def pick(variant: Variant) -> str:
         return choice_with(variant, code)
 
@@ -69,7 +78,7 @@ def _picker(code: str) -> Any:
 
 def choice_examples(codes: Sequence[str]) -> tuple[Example, ...]:
     """One example a mistake code, each picking the wrong choice that carries it."""
-    return tuple(Example(_picker(code), code) for code in codes)
+    return tuple(Example(pick_choice(code), code) for code in codes)
 
 
 def multiple_choice(

@@ -21,18 +21,21 @@ from labkit.exercises import (
     Part,
     Variant,
     check_pushed,
+    choice_params,
     compare_reference_parts,
     compare_references,
     parse_reference_answer,
+    pick_choice,
 )
-from labkit.labs import Lab
+from labkit.labs import Lab, common
 from labkit.labs import organizations as org_lab
+from labkit.labs.common import push_as_student
 from labkit.reference import parse_reference
 
 LAB_ID = "06-assessment"
 TRIES = 2
-CLASSMATES = ("alexkim", "samlee", "jordanpa", "rivermoe", "caseyng", "morgantu")
-APPS = ("webshop", "notes", "weather", "tracker", "gallery", "planner")
+CLASSMATES = common.PEOPLE[:6]
+APPS = common.APPS[:6]
 OFFICIAL_TAGS = {
     "alpine": ("3.19", "3.20", "3.21"),
     "ubuntu": ("22.04", "24.04"),
@@ -70,19 +73,6 @@ def _hint(lab: str) -> tuple[Hint, ...]:
     return (Hint(1, f"This question is about what lab {lab} covers; reread it if unsure."),)
 
 
-def _choices(rng: random.Random, correct: str, wrong: Mapping[str, str]) -> dict[str, Any]:
-    order = [correct, *wrong]
-    rng.shuffle(order)
-    return {"choices": order, "choice_mistakes": dict(wrong)}
-
-
-def _pick(code: str):
-    def pick(variant: Variant) -> str:
-        return next(t for t, c in variant.params["choice_mistakes"].items() if c == code)
-
-    return pick
-
-
 def _choice(
     id: str,
     title: str,
@@ -102,7 +92,7 @@ def _choice(
         feedback="format-only",
         hints=_hint(lab),
         mistakes=codes,
-        examples=tuple(Example(_pick(code), code) for code in codes),
+        examples=tuple(Example(pick_choice(code), code) for code in codes),
         concepts=concepts,
     )
 
@@ -198,7 +188,7 @@ def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
         "nothing: a name without a tag is an error": "missing-tag",
         f"every tag of `{name}`": "wrong-choice",
     }
-    return {"name": name, **_choices(rng, correct, wrong)}, correct
+    return {"name": name, **choice_params(rng, correct, wrong)}, correct
 
 
 LATEST = _choice(
@@ -225,7 +215,7 @@ def _tags_generate(rng: random.Random, world: Mapping[str, Any]):
         f"`{name}:{tag}` was renamed and no longer exists locally": "tag-renames",
         "the new name points to the newest version of the image": "latest-is-newest",
     }
-    params = {"source": f"{name}:{tag}", "target": target, **_choices(rng, correct, wrong)}
+    params = {"source": f"{name}:{tag}", "target": target, **choice_params(rng, correct, wrong)}
     return params, correct
 
 
@@ -252,7 +242,7 @@ def _valid_generate(rng: random.Random, world: Mapping[str, Any]):
         f"registry.acme.com/Engineering/{repo}:{tag}": "uppercase-repo",
         f"registry.acme.com/engineering/{repo}/:{tag}": "wrong-choice",
     }
-    return _choices(rng, correct, wrong), correct
+    return choice_params(rng, correct, wrong), correct
 
 
 VALID_NAME = _choice(
@@ -280,7 +270,7 @@ def _official_generate(rng: random.Random, world: Mapping[str, Any]):
         "its maintainers push it to their own namespace with no review": "no-review",
         "Docker builds it from a random user's repository": "wrong-choice",
     }
-    return {"name": name, **_choices(rng, correct, wrong)}, correct
+    return {"name": name, **choice_params(rng, correct, wrong)}, correct
 
 
 OFFICIAL = _choice(
@@ -305,7 +295,7 @@ def _search_generate(rng: random.Random, world: Mapping[str, Any]):
         f"the row named `library/{term}`": "search-shows-familiar",
         "the first row, always": "wrong-choice",
     }
-    return {"term": term, **_choices(rng, correct, wrong)}, correct
+    return {"term": term, **choice_params(rng, correct, wrong)}, correct
 
 
 SEARCH = _choice(
@@ -337,7 +327,7 @@ def _scan_generate(rng: random.Random, world: Mapping[str, Any]):
     fewest = min(tags, key=lambda t: totals[t])
     wrong = {f"alpine:{t}": "wrong-choice" for t in tags if t not in (most, fewest)}
     wrong[f"alpine:{fewest}"] = "fewest-not-most"
-    return _choices(rng, f"alpine:{most}", wrong), f"alpine:{most}"
+    return choice_params(rng, f"alpine:{most}", wrong), f"alpine:{most}"
 
 
 SCAN = _choice(
@@ -361,7 +351,7 @@ def _login_generate(rng: random.Random, world: Mapping[str, Any]):
         "any way: `config.json` encrypts whatever you type": "config-json-encrypted",
         "a script cannot log in at all": "wrong-choice",
     }
-    return {"docker_id": world["docker_id"], **_choices(rng, correct, wrong)}, correct
+    return {"docker_id": world["docker_id"], **choice_params(rng, correct, wrong)}, correct
 
 
 LOGIN = _choice(
@@ -390,7 +380,7 @@ def _push_line_generate(rng: random.Random, world: Mapping[str, Any]):
     lines = {"Mounted from library/alpine", "Layer already exists", "Pushed", "Pull complete"}
     codes = {"Pushed": "pushed-again", "Pull complete": "wrong-line"}
     wrong = {line: codes.get(line, "wrong-choice") for line in sorted(lines - {correct})}
-    return {"situation": situation, **_choices(rng, correct, wrong)}, correct
+    return {"situation": situation, **choice_params(rng, correct, wrong)}, correct
 
 
 PUSH_LINE = _choice(
@@ -415,7 +405,7 @@ def _size_generate(rng: random.Random, world: Mapping[str, Any]):
         "the size of the image in kilobytes, on disk": "size-on-disk",
         "the number of files in the image": "wrong-choice",
     }
-    return {"size": size, **_choices(rng, correct, wrong)}, correct
+    return {"size": size, **choice_params(rng, correct, wrong)}, correct
 
 
 DIGEST_SIZE = _choice(
@@ -443,28 +433,12 @@ def _push_check(answer, variant: Variant, world) -> list[Part]:
     return check_pushed(world, variant.params["target"], reader=variant.params["classmate"])
 
 
-def _run(world, *lines: str, stdin: str | None = None) -> None:
-    client = world.client("student")
-    for line in lines:
-        client.run(line, stdin)
-
-
-def _login(world, variant: Variant) -> None:
-    p = variant.params
-    _run(world, f"docker login -u {p['docker_id']} --password-stdin", stdin=p["password"])
-
-
 def _push_solve(world, variant: Variant) -> None:
-    p = variant.params
-    _login(world, variant)
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
-    _run(world, f"docker push {p['target']}")
+    push_as_student(world, variant.params, variant.params["target"])
 
 
 def _push_logged_out(world, variant: Variant) -> None:
-    p = variant.params
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
-    _run(world, f"docker push {p['target']}")
+    push_as_student(world, variant.params, variant.params["target"], login=False)
 
 
 def _push_private(world, variant: Variant) -> None:
@@ -475,10 +449,7 @@ def _push_private(world, variant: Variant) -> None:
 
 def _push_other_tag(world, variant: Variant) -> None:
     p = variant.params
-    other = p["target"].rsplit(":", 1)[0] + ":latest"
-    _login(world, variant)
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {other}")
-    _run(world, f"docker push {other}")
+    push_as_student(world, p, p["target"].rsplit(":", 1)[0] + ":latest")
 
 
 SHARE_IMAGE = Exercise(
@@ -543,7 +514,7 @@ def _owners_generate(rng: random.Random, world: Mapping[str, Any]):
         "make them an editor of the organization": "editor-not-owner",
         "add them to a team named `owners` with Read & Write": "wrong-choice",
     }
-    return {"person": person, **_choices(rng, correct, wrong)}, correct
+    return {"person": person, **choice_params(rng, correct, wrong)}, correct
 
 
 OWNERS = _choice(

@@ -28,7 +28,8 @@ from labkit.exercises import (
     parse_reference_answer,
     plain_value,
 )
-from labkit.labs import Lab, lab_password, student_docker_id
+from labkit.labs import Lab, common, lab_password, student_docker_id
+from labkit.labs.common import login_student, push_as_student, run
 from labkit.reference import parse_reference
 
 LAB_ID = "demo"
@@ -42,8 +43,8 @@ OFFICIAL_TAGS = {
     "python": ("3.12", "3.13"),
     "debian": ("12", "bookworm"),
 }
-TEAMMATES = ("alexkim", "samlee", "jordanpa", "rivermoe", "caseyng", "morgantu")
-APPS = ("webshop", "notes", "weather", "tracker", "gallery", "planner")
+TEAMMATES = common.PEOPLE[:6]
+APPS = common.APPS[:6]
 TEAMS = ("developers", "backend", "builders", "platform")
 
 
@@ -397,45 +398,28 @@ def _push_check(answer, variant: Variant, world) -> list[Part]:
     return check_pushed(world, variant.params["target"], reader=None)
 
 
-def _run(world, *lines: str, stdin: str | None = None) -> None:
-    client = world.client("student")
-    for line in lines:
-        client.run(line, stdin)
-
-
 def _push_solve(world, variant: Variant) -> None:
-    p = variant.params
-    _run(world, f"docker login -u {p['docker_id']} --password-stdin", stdin=p["password"])
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
-    _run(world, f"docker push {p['target']}")
+    push_as_student(world, variant.params, variant.params["target"])
 
 
 def _push_logged_out(world, variant: Variant) -> None:
-    p = variant.params
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
-    _run(world, f"docker push {p['target']}")
+    push_as_student(world, variant.params, variant.params["target"], login=False)
 
 
 def _push_not_pushed(world, variant: Variant) -> None:
     p = variant.params
-    _run(world, f"docker login -u {p['docker_id']} --password-stdin", stdin=p["password"])
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
+    login_student(world, p)
+    run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
 
 
 def _push_wrong_tag(world, variant: Variant) -> None:
     p = variant.params
-    other = p["target"].rsplit(":", 1)[0] + ":latest"
-    _run(world, f"docker login -u {p['docker_id']} --password-stdin", stdin=p["password"])
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {other}")
-    _run(world, f"docker push {other}")
+    push_as_student(world, p, p["target"].rsplit(":", 1)[0] + ":latest")
 
 
 def _push_wrong_namespace(world, variant: Variant) -> None:
     p = variant.params
-    other = f"{p['org']}/{p['target'].split('/', 1)[1]}"
-    _run(world, f"docker login -u {p['docker_id']} --password-stdin", stdin=p["password"])
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {other}")
-    _run(world, f"docker push {other}")
+    push_as_student(world, p, f"{p['org']}/{p['target'].split('/', 1)[1]}")
 
 
 def _push_private(world, variant: Variant) -> None:

@@ -26,8 +26,10 @@ from labkit.exercises import (
     compare_references,
     normalize_lines,
     parse_reference_answer,
+    pick_choice,
 )
 from labkit.labs import Lab, student_docker_id
+from labkit.labs.common import APPS, run
 from labkit.reference import parse_reference
 
 LAB_ID = "02-image-names"
@@ -64,7 +66,6 @@ OFFICIAL_TAGGED = (
     "busybox:1.36",
     "python:3.12",
 )
-APPS = ("webshop", "notes", "weather", "tracker", "gallery", "planner", "quotes", "recipes")
 ORGS = ("northwind", "contoso", "fabrikam", "globex", "initech", "umbrella")
 
 # Registries other than Docker Hub, by host-name pattern: (example name, provider).
@@ -114,12 +115,6 @@ def _parts(key: str, **changes: str) -> dict[str, str]:
     }
     parts.update(changes)
     return parts
-
-
-def _run(world: Any, *lines: str) -> None:
-    client = world.client("student")
-    for line in lines:
-        client.run(line)
 
 
 # -- 1. the parts of a Docker Hub name ---------------------------------------------------------
@@ -379,12 +374,7 @@ WHICH_REGISTRY = Exercise(
     examples=(
         Example(DOCKER_HUB_CHOICE, "hub-by-default"),
         Example(GCR_CHOICE, "gcr-retired"),
-        Example(
-            lambda v: next(
-                c for c, m in v.params["choice_mistakes"].items() if m == "wrong-registry"
-            ),
-            "wrong-registry",
-        ),
+        Example(pick_choice("wrong-registry"), "wrong-registry"),
     ),
     concepts=("other-registries",),
 )
@@ -516,7 +506,7 @@ def _pull_check(answer: Any, variant: Variant, world: Any) -> list[Part]:
 
 
 def _pull_solve(world: Any, variant: Variant) -> None:
-    _run(world, f"docker pull {variant.params['full']}")
+    run(world, f"docker pull {variant.params['full']}")
 
 
 PULL_FULL_NAME = Exercise(
@@ -536,17 +526,17 @@ PULL_FULL_NAME = Exercise(
         Example(
             None,
             "missing-registry",
-            act=lambda w, v: _run(w, f"docker pull library/{v.params['short']}"),
+            act=lambda w, v: run(w, f"docker pull library/{v.params['short']}"),
         ),
         Example(
             None,
             "missing-library",
-            act=lambda w, v: _run(w, f"docker pull docker.io/{v.params['short']}"),
+            act=lambda w, v: run(w, f"docker pull docker.io/{v.params['short']}"),
         ),
         Example(
             None,
             "missing-tag",
-            act=lambda w, v: _run(w, f"docker pull docker.io/library/{v.params['name']}"),
+            act=lambda w, v: run(w, f"docker pull docker.io/library/{v.params['name']}"),
         ),
         Example(None, "not-done"),
     ),

@@ -22,6 +22,7 @@ from labkit.exercises import (
     Kind,
     Part,
     Variant,
+    pick_choice,
     plain_value,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
@@ -654,13 +655,6 @@ def _denied_check(answer: str, variant: Variant, world: Any) -> list[Part]:
     return [Part("choice", 0.0, 1.0, code, messages.get(code, "that is not what Docker prints"))]
 
 
-def _choice_with(code: str):
-    def pick(variant: Variant) -> str:
-        return next(t for t, c in variant.params["choice_mistakes"].items() if c == code)
-
-    return pick
-
-
 PREDICT_DENIED = Exercise(
     id="predict-denied-pull",
     title="What a teammate without access sees",
@@ -676,9 +670,9 @@ PREDICT_DENIED = Exercise(
     hints=(Hint(1, "Would a registry tell a stranger that a private repository exists?"),),
     mistakes=("repo-private", "reveals-private", "not-logged-in"),
     examples=(
-        Example(_choice_with("repo-private"), "repo-private"),
-        Example(_choice_with("reveals-private"), "reveals-private"),
-        Example(_choice_with("not-logged-in"), "not-logged-in"),
+        Example(pick_choice("repo-private"), "repo-private"),
+        Example(pick_choice("reveals-private"), "reveals-private"),
+        Example(pick_choice("not-logged-in"), "not-logged-in"),
     ),
     concepts=("private-registry", "public-private"),
 )

@@ -36,6 +36,7 @@ from labkit.exercises import (
     plain_value,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
+from labkit.labs.common import APPS, PEOPLE, login_student, push_as_student, run
 from labkit.reference import parse_reference
 
 LAB_ID = "04-pushing"
@@ -84,8 +85,7 @@ def _wrong(name: str, code: str, message: str | None = None) -> Part:
 
 # -- the lab-level variant ---------------------------------------------------------------------
 
-CLASSMATES = ("alexkim", "samlee", "jordanpa", "rivermoe", "caseyng", "morgantu", "robinfox")
-APPS = ("webshop", "notes", "weather", "tracker", "gallery", "planner", "quotes", "recipes")
+CLASSMATES = PEOPLE
 SECRETS = ("payroll", "prototype", "drafts", "experiments", "internal")
 # Single-layer official images: their one layer is "Mounted from library/<name>" on a first push.
 SOURCES = ("alpine:3.20", "alpine:3.21", "busybox:1.36", "busybox:1.37")
@@ -142,28 +142,6 @@ def _official_manifest(source: str) -> tuple[str, int, str, int]:
     data = pushed_manifest(client, source)
     config = json.loads(data)["config"]
     return f"sha256:{hashlib.sha256(data).hexdigest()}", len(data), config["digest"], config["size"]
-
-
-def _run(world: Any, line: str, stdin: str | None = None, client: str = "student") -> None:
-    world.client(client).run(line, stdin)
-
-
-def login_student(world: Any, params: Mapping[str, Any], client: str = "student") -> None:
-    """Log the student in to Docker Hub, as ``docker login --password-stdin`` does."""
-    _run(
-        world, f"docker login -u {params['docker_id']} --password-stdin", params["password"], client
-    )
-
-
-def push_as_student(
-    world: Any, params: Mapping[str, Any], target: str, *, login: bool = True
-) -> None:
-    """Pull the variant's source image, tag it as ``target`` and push it (logged in first)."""
-    if login:
-        login_student(world, params)
-    _run(world, f"docker pull {params['source']}")
-    _run(world, f"docker tag {params['source']} {target}")
-    _run(world, f"docker push {target}")
 
 
 # -- 1. why registries ----------------------------------------------------------------------------
@@ -306,12 +284,12 @@ def _login_check(answer, variant: Variant, world) -> list[Part]:
 
 def _login_with_p(world, variant: Variant) -> None:
     p = variant.params
-    _run(world, f"docker login -u {p['docker_id']} -p {p['password']}")
+    run(world, f"docker login -u {p['docker_id']} -p {p['password']}")
 
 
 def _login_as_classmate(world, variant: Variant) -> None:
     p = variant.params
-    _run(world, f"docker login -u {p['classmate']} --password-stdin", p["classmate_password"])
+    run(world, f"docker login -u {p['classmate']} --password-stdin", stdin=p["classmate_password"])
 
 
 LOGIN_STDIN = Exercise(
@@ -616,11 +594,8 @@ def _share_private(world, variant: Variant) -> None:
 
 def _share_other_namespace(world, variant: Variant) -> None:
     p = variant.params
-    login_student(world, p)
     other = f"{p['classmate']}/{p['target'].split('/', 1)[1]}"
-    _run(world, f"docker pull {p['source']}")
-    _run(world, f"docker tag {p['source']} {other}")
-    _run(world, f"docker push {other}")
+    push_as_student(world, p, other)
 
 
 SHARE_WITH_CLASSMATE = Exercise(

@@ -22,6 +22,7 @@ from labkit.exercises import (
     parse_reference_answer,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
+from labkit.labs.common import newest_version
 from labkit.reference import parse_reference
 
 LAB_ID = "00-start-here"
@@ -32,8 +33,8 @@ FIRST_IMAGES = {
     "alpine": ("3.19", "3.20", "3.21"),
     "debian": ("12", "bookworm"),
 }
-# Each name's newest version tag (what students often think `latest` means).
-NEWEST = {"busybox": "1.37", "alpine": "3.21", "debian": "12", "nginx": "1.27", "python": "3.13"}
+# Each name's newest version tag (what students often think `latest` means), from the catalog.
+NEWEST = {name: newest_version(name) for name in ("busybox", "alpine", "debian", "nginx", "python")}
 
 
 def world_params(student: str) -> dict[str, Any]:

@@ -18,22 +18,20 @@ from labkit.exercises import (
     Kind,
     Part,
     Variant,
+    choice_params,
     compare_lines,
     normalize_lines,
 )
 from labkit.labs import Lab, student_docker_id
+from labkit.labs.common import APPS, PEOPLE, newest_version, run
 from labkit.reference import parse_reference
 
 LAB_ID = "01-tags"
 
 # Tags of the catalog's official images: which pairs name one image, which do not.
 NEWEST = {
-    "alpine": "3.21",
-    "busybox": "1.37",
-    "ubuntu": "24.10",
-    "nginx": "1.27",
-    "python": "3.13",
-    "debian": "12",
+    name: newest_version(name)
+    for name in ("alpine", "busybox", "ubuntu", "nginx", "python", "debian")
 }
 OLDER_TAGS = {
     "alpine": ("3.5", "3.18", "3.19", "3.20"),
@@ -52,8 +50,7 @@ SAME_IMAGE_PAIRS = (
     ("ubuntu", "24.04"),
     ("debian", "12"),
 )
-APPS = ("webshop", "notes", "weather", "tracker", "gallery", "planner", "quotes", "recipes")
-COLLEAGUES = ("alexkim", "samlee", "jordanpa", "rivermoe", "caseyng", "morgantu")
+COLLEAGUES = PEOPLE[:6]
 BASES = ("base", "runtime", "toolbox", "builder")
 STAGES = ("stable", "approved", "prod", "tested")
 
@@ -66,17 +63,6 @@ def world_params(student: str) -> dict[str, Any]:
 # -- shared helpers --------------------------------------------------------------------------
 
 
-def _choices(rng: random.Random, correct: str, wrong: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """Params for a multiple choice: shuffled choices, and per wrong choice its code and text."""
-    choices = [correct] + [text for text, _, _ in wrong]
-    rng.shuffle(choices)
-    return {
-        "choices": choices,
-        "choice_mistakes": {text: code for text, code, _ in wrong},
-        "choice_feedback": {text: message for text, _, message in wrong},
-    }
-
-
 def _full(name: str) -> str:
     return str(parse_reference(name).with_default_tag())
 
@@ -87,12 +73,6 @@ def _local_tags(world: Any) -> dict[str, str]:
     for client in getattr(world, "clients", {}).values():
         tags.update(dict(getattr(client, "tags", {}) or {}))
     return tags
-
-
-def _run(world: Any, *lines: str) -> None:
-    client = world.client("student")
-    for line in lines:
-        client.run(line)
 
 
 # -- 1. why a name must be unique -------------------------------------------------------------
@@ -123,7 +103,7 @@ def _unique_generate(rng: random.Random, world: Mapping[str, Any]):
             "publishes or pulls by it. People share images by name.",
         ),
     ]
-    params = {"app": app, "colleague": colleague, **_choices(rng, correct, wrong)}
+    params = {"app": app, "colleague": colleague, **choice_params(rng, correct, wrong)}
     return params, correct
 
 
@@ -282,7 +262,7 @@ def _explicit_check(answer: Any, variant: Variant, world: Any) -> list[Part]:
 
 
 def _explicit_solve(world: Any, variant: Variant) -> None:
-    _run(world, f"docker image pull {variant.params['image']}")
+    run(world, f"docker image pull {variant.params['image']}")
 
 
 PULL_EXPLICIT_TAG = Exercise(
@@ -299,11 +279,11 @@ PULL_EXPLICIT_TAG = Exercise(
     hints=(Hint(1, "The tag goes after the name, separated by a colon: `name:tag`."),),
     mistakes=("missing-tag", "wrong-tag", "not-done"),
     examples=(
-        Example(None, "missing-tag", act=lambda w, v: _run(w, f"docker pull {v.params['name']}")),
+        Example(None, "missing-tag", act=lambda w, v: run(w, f"docker pull {v.params['name']}")),
         Example(
             None,
             "wrong-tag",
-            act=lambda w, v: _run(w, f"docker pull {v.params['name']}:{v.params['other']}"),
+            act=lambda w, v: run(w, f"docker pull {v.params['name']}:{v.params['other']}"),
         ),
         Example(None, "not-done"),
     ),
@@ -338,7 +318,7 @@ def _shared_generate(rng: random.Random, world: Mapping[str, Any]):
             "both tags point at the same content.",
         ),
     ]
-    params = {"a": name, "b": f"{name}:{tag}", **_choices(rng, correct, wrong)}
+    params = {"a": name, "b": f"{name}:{tag}", **choice_params(rng, correct, wrong)}
     return params, correct
 
 
@@ -410,7 +390,7 @@ def _second_check(answer: Any, variant: Variant, world: Any) -> list[Part]:
 
 def _second_solve(world: Any, variant: Variant) -> None:
     p = variant.params
-    _run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
+    run(world, f"docker pull {p['source']}", f"docker tag {p['source']} {p['target']}")
 
 
 SECOND_NAME = Exercise(
@@ -433,7 +413,7 @@ SECOND_NAME = Exercise(
         Example(
             None,
             "wrong-image",
-            act=lambda w, v: _run(
+            act=lambda w, v: run(
                 w,
                 f"docker pull {v.params['name']}",
                 f"docker tag {v.params['name']} {v.params['target']}",
@@ -442,13 +422,13 @@ SECOND_NAME = Exercise(
         Example(
             None,
             "missing-tag",
-            act=lambda w, v: _run(
+            act=lambda w, v: run(
                 w,
                 f"docker pull {v.params['source']}",
                 f"docker tag {v.params['source']} {v.params['target'].rsplit(':', 1)[0]}",
             ),
         ),
-        Example(None, "not-done", act=lambda w, v: _run(w, f"docker pull {v.params['source']}")),
+        Example(None, "not-done", act=lambda w, v: run(w, f"docker pull {v.params['source']}")),
     ),
     concepts=("tag", "several-tags-one-id"),
     solve=_second_solve,
@@ -484,7 +464,7 @@ def _moved_generate(rng: random.Random, world: Mapping[str, Any]):
             "warning. Try it.",
         ),
     ]
-    params = {"a": a, "b": b, "label": label, **_choices(rng, correct, wrong)}
+    params = {"a": a, "b": b, "label": label, **choice_params(rng, correct, wrong)}
     return params, correct
 
 
@@ -543,7 +523,7 @@ def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
             "`latest` is not the oldest either: compare IMAGE IDs in `docker images`.",
         ),
     ]
-    return {"command": command, **_choices(rng, correct, wrong)}, correct
+    return {"command": command, **choice_params(rng, correct, wrong)}, correct
 
 
 LATEST_NOT_NEWEST = Exercise(

@@ -35,7 +35,8 @@ from labkit.exercises import (
     plain_value,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
-from labkit.labs.pushing import APPS, SOURCES, login_student, push_as_student
+from labkit.labs.common import APPS, login_student, push_as_student
+from labkit.labs.pushing import SOURCES
 from labkit.oci import Image, make_image
 
 LAB_ID = "07-under-the-hood"
