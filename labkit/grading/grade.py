@@ -504,9 +504,24 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
     labs = _labs(options.labs_dir)
     checks = _checks(options.checks_dir)
     grades = [
-        _grade_found_lab(found, lab_id, labs.get(lab_id), submission, checks)
+        _grade_found_lab(found, lab_id, labs[lab_id], submission, checks)
         for lab_id in found.lab_ids()
+        if lab_id in labs
     ]
+    unknown = [lab_id for lab_id in found.lab_ids() if lab_id not in labs]
+    if unknown:  # ids come from records a student wrote: one row, never a lab of the run
+        shown = ", ".join(_shown_id(lab_id) for lab_id in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        grades.append(
+            LabGrade(
+                student,
+                UNKNOWN_LAB_ROW,
+                Status.UNKNOWN_LAB,
+                f"records for labs that are not installed here were ignored: {shown}{more}",
+                (),
+                (Status.UNKNOWN_LAB,),
+            )
+        )
     if grades:
         return SubmissionGrade(
             student,
@@ -519,6 +534,14 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
     return SubmissionGrade(
         student, (), Status.MISSING, "; ".join(submission.notes) or "no labkit notebook or record"
     )
+
+
+UNKNOWN_LAB_ROW = "(unknown lab)"  # the lab column of a student's row for unknown lab ids
+
+
+def _shown_id(text: str, limit: int = 40) -> str:
+    """An id from a record, quoted and shortened for a reason."""
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
 
 
 @dataclass
@@ -864,12 +887,13 @@ def lab_grades(
     run's labs gets a row with its own status (missing, malformed...)."""
     labs_by_id = _labs(options.labs_dir)
     lab_filter = options.lab
-    lab_ids = {g.lab for s in graded for g in s.labs}
+    lab_ids = {g.lab for s in graded for g in s.labs if g.lab in labs_by_id}
     if lab_filter is not None:
         lab_ids = {lab_filter}
     rows = []
     for submission in graded:
         have = {g.lab: g for g in submission.labs}
+        rows.extend(g for g in submission.labs if g.lab not in labs_by_id)
         for lab_id in sorted(lab_ids):
             if lab_id in have:
                 rows.append(have[lab_id])
@@ -883,7 +907,7 @@ def lab_grades(
                 rows.append(
                     LabGrade(submission.student, lab_id, submission.status, submission.reason)
                 )
-        if not lab_ids:
+        if not lab_ids and not any(g.lab not in labs_by_id for g in submission.labs):
             rows.append(LabGrade(submission.student, "", submission.status, submission.reason))
     rows.sort(key=lambda g: (g.student, g.lab))
     return rows

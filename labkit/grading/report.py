@@ -22,11 +22,11 @@ import html
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.grading.grade import LabGrade
+from labkit.grading.grade import UNKNOWN_LAB_ROW, LabGrade
 
 __all__ = [
     "ExerciseStats",
@@ -51,10 +51,21 @@ def fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet will not evaluate (OWASP's CSV injection rule: a leading
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a ``'`` in front)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _csv_text(rows: Sequence[Sequence[str]]) -> str:
+    """CSV text (callers neutralise text cells with :func:`cell`); a carriage return inside a
+    cell becomes a line feed, which the writer quotes (it would not quote a lone CR)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
+    writer.writerows([[v.replace("\r\n", "\n").replace("\r", "\n") for v in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -73,24 +84,24 @@ def long_csv(grades: Sequence[LabGrade]) -> str:
         for exercise in grade.exercises:
             rows.append(
                 [
-                    grade.student,
-                    grade.lab,
-                    exercise.exercise,
+                    cell(grade.student),
+                    cell(grade.lab),
+                    cell(exercise.exercise),
                     fmt(exercise.score),
                     fmt(exercise.max_points),
-                    exercise.status,
-                    exercise.reason,
+                    cell(str(exercise.status)),
+                    cell(exercise.reason),
                 ]
             )
         rows.append(
             [
-                grade.student,
-                grade.lab,
+                cell(grade.student),
+                cell(grade.lab),
                 TOTAL,
                 fmt(grade.score),
                 fmt(grade.max_points),
-                grade.status,
-                grade.reason,
+                cell(str(grade.status)),
+                cell(grade.reason),
             ]
         )
     return _csv_text(rows)
@@ -99,10 +110,10 @@ def long_csv(grades: Sequence[LabGrade]) -> str:
 def wide_csv(grades: Sequence[LabGrade], lab: str) -> str:
     """One lab's grades for an LMS: student, one column per exercise, total."""
     order = _order(grades, lab)
-    rows = [["student", *order, "total"]]
+    rows = [["student", *(cell(e) for e in order), "total"]]
     for grade in sorted((g for g in grades if g.lab == lab), key=lambda g: g.student):
         scores = {e.exercise: fmt(e.score) for e in grade.exercises}
-        rows.append([grade.student, *(scores.get(e, "0") for e in order), fmt(grade.score)])
+        rows.append([cell(grade.student), *(scores.get(e, "0") for e in order), fmt(grade.score)])
     return _csv_text(rows)
 
 
@@ -313,8 +324,28 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 def safe_name(text: str) -> str:
     """A file or folder name for a student or lab id (never empty, never a dot name)."""
-    name = _UNSAFE.sub("_", text) or "_"
+    name = _UNSAFE.sub("_", text[:100]) or "_"
     return "_" + name if name.startswith(".") else name
+
+
+def unique_names(ids: Iterable[str]) -> dict[str, str]:
+    """A file name per id, unique even on a case-insensitive file system: an id that is not
+    its own safe name, or whose safe name another id shares (in any case), gets a short hash
+    of itself appended, so two students never share a feedback folder."""
+    import hashlib
+
+    ids = sorted(set(ids))
+    folded: dict[str, list[str]] = {}
+    for text in ids:
+        folded.setdefault(safe_name(text).lower(), []).append(text)
+    names = {}
+    for text in ids:
+        name = safe_name(text)
+        if name != text or len(folded[name.lower()]) > 1:
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+            name = f"{name}-{digest}"
+        names[text] = name
+    return names
 
 
 def write_reports(
@@ -327,7 +358,7 @@ def write_reports(
     """Write grades.csv, the per-lab CSVs, the class report and the feedback pages; returns
     the paths written."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    labs = sorted({g.lab for g in grades if g.lab})
+    labs = sorted({g.lab for g in grades if g.lab and g.lab != UNKNOWN_LAB_ROW})
     written = [output]
     output.write_text(long_csv(grades), encoding="utf-8")
     for lab in labs:
@@ -338,10 +369,11 @@ def write_reports(
     report.write_text(report_html(grades, labs), encoding="utf-8")
     written.append(report)
     if feedback_dir is not None:
+        folders = unique_names(g.student for g in grades)
         for grade in grades:
             if not grade.lab or not grade.exercises:
                 continue
-            folder = feedback_dir / safe_name(grade.student)
+            folder = feedback_dir / folders[grade.student]
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{safe_name(grade.lab)}.html"
             path.write_text(feedback_html(grade, show_hidden=show_hidden), encoding="utf-8")

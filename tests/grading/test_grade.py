@@ -85,12 +85,42 @@ def test_a_record_for_another_lab_is_reported(tmp_path):
     write_submission(folder, notebook_json=notebook(data))
     graded = grade_submission(collect(tmp_path)[0])
     by_lab = {g.lab: g for g in graded.labs}
-    assert by_lab["no-such-lab"].status == "unknown-lab"
+    assert by_lab["(unknown lab)"].status == "unknown-lab"
     assert by_lab[LAB_ID].status == "no-submission-cell"
     assert "demo.ipynb starts lab 'demo' but carries a record for lab 'no-such-lab'" in (
         by_lab[LAB_ID].reason
     )
-    assert by_lab["no-such-lab"].reason == "no lab 'no-such-lab' is installed here"
+    assert by_lab["(unknown lab)"].reason == (
+        "records for labs that are not installed here were ignored: 'no-such-lab'"
+    )
+
+
+def test_invented_lab_ids_are_one_row_for_that_student_only(tmp_path):
+    """Lab ids come from records a student wrote: many, long or formula-like ones give that
+    student one row and never a lab of the run (no rows or files for anyone else)."""
+    from labkit.grading import lab_grades, write_reports
+
+    folder = tmp_path / "subs" / "mallory"
+    write_submission(folder, record=record_for("mallory"), in_folder=True)
+    for index, lab_id in enumerate(["=HYPERLINK(1)", "x" * 5000, *[f"fake-{i}" for i in range(9)]]):
+        data = record_for("mallory").to_json()
+        data["lab"] = lab_id
+        (folder / "labkit-answers" / f"extra{index}.json").write_text(json.dumps(data))
+    write_submission(tmp_path / "subs" / "ann", record=record_for("ann"))
+    graded = [grade_submission(s) for s in collect(tmp_path / "subs")]
+    rows = lab_grades(graded)
+    assert sorted((g.student, g.lab) for g in rows) == [
+        ("ann", LAB_ID), ("mallory", "(unknown lab)"), ("mallory", LAB_ID)
+    ]  # fmt: skip
+    unknown = next(g for g in rows if g.lab == "(unknown lab)")
+    assert "'=HYPERLINK(1)'" in unknown.reason and "and 6 more" in unknown.reason
+    assert len(unknown.reason) < 400
+    written = write_reports(rows, tmp_path / "out" / "grades.csv", feedback_dir=tmp_path / "fb")
+    assert sorted(p.name for p in written if p.suffix == ".csv") == [
+        "grades-demo.csv",
+        "grades.csv",
+    ]
+    assert next(g for g in rows if g.student == "mallory" and g.lab == LAB_ID).score == 10
 
 
 def test_with_lab_a_record_for_another_lab_is_ignored_with_a_reason(tmp_path):

@@ -117,3 +117,41 @@ def test_write_reports_writes_every_file(tmp_path):
         "out/g-report.html",
         "out/g.csv",
     ]
+
+
+def test_every_text_cell_is_neutralised_for_spreadsheets():
+    """OWASP's CSV injection rule: a leading =, +, -, @, tab or CR gets a ' in front."""
+    from labkit.grading.report import cell
+
+    hostile = ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']
+    for text in hostile:
+        assert cell(text) == "'" + text
+    assert cell("ann") == "ann" and cell("") == ""
+    grades = [
+        LabGrade(text, "demo", "ok", text, (ExerciseGrade("fq", 1.0, 2.0, "partial", text),))
+        for text in hostile
+    ]
+    for written in (long_csv(grades), wide_csv(grades, "demo")):
+        for row in csv.reader(io.StringIO(written, newline="")):
+            for value in row:
+                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    rows = list(csv.DictReader(io.StringIO(long_csv(grades), newline="")))
+    assert {r["student"] for r in rows} == {"'" + t.replace("\r", "\n") for t in hostile}
+    assert all(r["reason"].startswith("'") for r in rows)
+
+
+def test_ids_that_fold_to_one_file_name_get_their_own_feedback_folders(tmp_path):
+    ids = ["ann", "Ann", "a/b", "a_b", "a:b", ".hidden", "x" * 300]
+    grades = [
+        LabGrade(i, "demo", "ok", "", (ExerciseGrade("fq", 1.0, 2.0, "partial", answer=i),))
+        for i in ids
+    ]
+    write_reports(grades, tmp_path / "grades.csv", feedback_dir=tmp_path / "fb")
+    folders = sorted(p.name for p in (tmp_path / "fb").iterdir())
+    assert len(folders) == len(ids) and len({f.lower() for f in folders}) == len(ids)
+    assert "a_b" not in folders or folders.count("a_b") == 1
+    assert all(len(f) < 120 and not f.startswith(".") for f in folders)
+    for folder in (tmp_path / "fb").iterdir():
+        page = (folder / "demo.html").read_text()
+        owners = [i for i in ids if f">{i}<" in page or i in page]
+        assert owners  # each page is one student's own
