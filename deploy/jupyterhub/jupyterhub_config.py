@@ -112,6 +112,8 @@ c.Spawner.oauth_client_allowed_scopes = [
     "custom:jupyter_server:read:*!server",
     "custom:jupyter_server:execute:*!server",
 ]
+TOKEN = COURSE / "collect.token"  # the labkit-collect service exists only when this file does
+COLLECTOR = {"services": ["labkit-collect"]} if TOKEN.exists() else {}
 COLLECT_SCOPES = [
     "list:users",  # the roster: every user's name (implies read:users:name)
     "read:users:groups",  # ... and groups, so the instructors are left out of it
@@ -125,8 +127,8 @@ c.JupyterHub.load_roles = [
     {
         "name": "labkit-collector",
         "scopes": COLLECT_SCOPES,
-        "services": ["labkit-collect"],
         "groups": ["instructors"],
+        **COLLECTOR,
     },
     # instructors also see the admin page and can start and stop students' servers
     {
@@ -135,7 +137,6 @@ c.JupyterHub.load_roles = [
         "groups": ["instructors"],
     },
 ]
-TOKEN = COURSE / "collect.token"
 if TOKEN.exists():
     c.JupyterHub.services = [
         {"name": "labkit-collect", "api_token": TOKEN.read_text().strip(), "display": False}

@@ -33,6 +33,7 @@ from hub.hubrun import (
     marked_processes,
     processes_of,
     remove_user,
+    rss_mb,
     run_as,
     scratch_base,
     start_hub,
@@ -217,6 +218,11 @@ def students_work(run: ClassRun, browser: Any) -> None:
             page.run_cell(page.cell_index("submission"))
             page.save()
             run.figures[f"answer_and_save_s.{role}"] = time.monotonic() - started
+            # memory of what the student runs: their server, and the lab's kernel
+            mine = processes_of(user.uid)
+            kernels = [pid for pid, cmd in mine if "ipykernel_launcher" in cmd]
+            run.figures[f"kernel_mb.{role}"] = max((rss_mb(pid) for pid in kernels), default=0)
+            run.figures[f"server_and_kernels_mb.{role}"] = sum(rss_mb(pid) for pid, _ in mine)
         except Exception as error:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.page.screenshot(path=SCREENSHOTS / f"hub-failed-{role}.png")

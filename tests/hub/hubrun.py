@@ -88,6 +88,17 @@ def processes_of(uid: int) -> list[tuple[int, str]]:
     return found
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def kill_all(processes: list[tuple[int, str]]) -> None:
     for pid, _ in processes:
         try:
