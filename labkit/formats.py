@@ -72,17 +72,23 @@ class Typed:
 
     type: str
     value: Any
+    underlying: str | None = None  # a named type's underlying type ("map[string]string")
+
+    @property
+    def shape(self) -> str:
+        return self.underlying or self.type
 
 
-def typed(type_name: str, value: Any) -> Typed:
-    return Typed(type_name, value)
+def typed(type_name: str, value: Any, underlying: str | None = None) -> Typed:
+    return Typed(type_name, value, underlying)
 
 
 @dataclass(frozen=True)
 class Time:
-    """A time.Time; prints as Go's Time.String()."""
+    """A time.Time: ``text`` is what Time.String() prints, ``rfc3339`` its JSON."""
 
     text: str
+    rfc3339: str = ""
 
 
 @dataclass
@@ -164,7 +170,7 @@ def _kind(value: Any) -> str:
     if value is MISSING or value is None:
         return "invalid"
     if isinstance(value, Typed):
-        t = value.type
+        t = value.shape
         if t.startswith("[]"):
             return "slice"
         if t.startswith("map["):
@@ -211,7 +217,7 @@ def _elem_type(container: Any) -> str | None:
     """The element type of a typed slice or map (None: interface {})."""
     container = _unwrap(container)
     if isinstance(container, Typed):
-        t = container.type
+        t = container.shape
         if t.startswith("[]"):
             return t[2:]
         if t.startswith("map["):
@@ -336,11 +342,11 @@ def go_sprint(value: Any, top: bool = True) -> str:
         return _format_float(value)
     if isinstance(value, Typed):
         payload = value.value
-        if value.type.startswith("[]"):
+        if value.shape.startswith("[]"):
             if payload is None:
                 return "[]"
             return "[" + " ".join(go_sprint(_element(value, x), False) for x in payload) + "]"
-        if value.type.startswith("map["):
+        if value.shape.startswith("map["):
             if not payload:
                 return "map[]"
             items = sorted(payload.items(), key=lambda kv: _sort_key(kv[0]))
@@ -430,7 +436,7 @@ def go_json(value: Any) -> str:
             + "}"
         )
     if isinstance(value, Time):
-        return _json_string(value.text)
+        return _json_string(value.rfc3339)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Number):
@@ -442,15 +448,15 @@ def go_json(value: Any) -> str:
     if isinstance(value, float):
         return _json_float(value)
     if isinstance(value, Typed):
-        if value.type.startswith(("[]", "map[")) and value.value is None:
+        if value.shape.startswith(("[]", "map[")) and value.value is None:
             return "null"
         if value.type == "[]uint8":
             import base64
 
             return _json_string(base64.b64encode(bytes(value.value)).decode())
-        if value.type.startswith("[]"):
+        if value.shape.startswith("[]"):
             return "[" + ",".join(go_json(_element(value, x)) for x in value.value) + "]"
-        if value.type.startswith("map["):
+        if value.shape.startswith("map["):
             items = sorted(value.value.items(), key=lambda kv: str(kv[0]))
             return (
                 "{"
@@ -1702,7 +1708,7 @@ def _is_nil(value: Any) -> bool:
     value = _unwrap(value)
     if value is None or value is MISSING:
         return True
-    if isinstance(value, Typed) and value.type.startswith(("[]", "map[")):
+    if isinstance(value, Typed) and value.shape.startswith(("[]", "map[")):
         return value.value is None
     if isinstance(value, Struct) and value.pointer:
         return value.fields is None
@@ -2359,7 +2365,7 @@ class _State:
             elem = _elem_type(value)
             key_type = "string"
             if isinstance(value, Typed):
-                key_type = value.type[4 : value.type.index("]")]
+                key_type = value.shape[4 : value.shape.index("]")]
             if key_type == "string":
                 if has_args:
                     self.errorf(f"{name} is not a method but has arguments")
@@ -2463,11 +2469,11 @@ class _State:
         actual = type_name(value)
         if actual == typ:
             return value
-        if isinstance(value, _Iface):
-            inner = _unwrap(value)
-            if type_name(inner) == typ:
-                return inner
         inner = _unwrap(value)
+        if isinstance(value, _Iface):
+            actual = type_name(inner)
+            if actual == typ:
+                return inner
         if isinstance(inner, Struct) and inner.pointer and inner.type == typ:
             return inner
         self.errorf(f"wrong type for value; expected {typ}; got {actual}")
@@ -2531,6 +2537,9 @@ class _State:
         inner = _unwrap(value)
         if isinstance(inner, _GoFunc):
             self.errorf(f"can't print {node} of type {type_name(inner)}")
+        if isinstance(inner, Struct) and inner.pointer and inner.fields is not None:
+            # printableValue indirects a pointer before fmt prints it: {...}, not &{...}
+            inner = Struct(inner.type, inner.fields)
         self.out.append(go_sprint(inner))
 
 
@@ -2670,7 +2679,7 @@ def format_list(fmt: str, rows: Sequence[Any], header: Mapping[str, str]) -> str
             raise TemplateError(f"template parsing error: {error}") from None
     if not is_table:
         return "".join(body)
-    header_value = typed("formatter.SubHeaderContext", dict(header))
+    header_value = typed("formatter.SubHeaderContext", dict(header), "map[string]string")
     partial: list[str] = []
     try:
         text = template.execute(header_value, funcs=HEADER_FUNCS, partial=partial)
@@ -2716,3 +2725,244 @@ def inspect(fmt: str, elements: Sequence[tuple[Any, Any]]) -> InspectResult:
 def raw_json(value: Any) -> Any:
     """A JSON value decoded as encoding/json does with UseNumber: numbers stay as written."""
     return _json.loads(_json.dumps(value), parse_int=Number, parse_float=Number)
+
+
+# --- docker's Go types ---------------------------------------------------------------------------
+
+# cli/command/formatter/image.go:197-209
+IMAGE_HEADER = {
+    "ID": "IMAGE ID",
+    "Repository": "REPOSITORY",
+    "Tag": "TAG",
+    "Digest": "DIGEST",
+    "CreatedSince": "CREATED",
+    "CreatedAt": "CREATED AT",
+    "Size": "SIZE",
+    "Containers": "CONTAINERS",
+    "VirtualSize": "SIZE",
+    "SharedSize": "SHARED SIZE",
+    "UniqueSize": "UNIQUE SIZE",
+}
+# cli/command/formatter/image.go:14-15
+DEFAULT_IMAGE_TABLE = (
+    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
+    "{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+)
+DEFAULT_IMAGE_TABLE_DIGEST = (
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
+    "{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+)
+# cli/command/registry/formatter_search.go:12,40-45
+DEFAULT_SEARCH_TABLE = "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}"
+SEARCH_HEADER = {
+    "Name": "NAME",
+    "Description": "DESCRIPTION",
+    "StarCount": "STARS",
+    "IsOfficial": "OFFICIAL",
+}
+
+
+def image_format(source: str, *, quiet: bool, digest: bool) -> str:
+    """formatter.NewImageFormat (cli/command/formatter/image.go:37-75)."""
+    if source == "table":
+        if quiet:
+            return "{{.ID}}"
+        return DEFAULT_IMAGE_TABLE_DIGEST if digest else DEFAULT_IMAGE_TABLE
+    if source == "raw":
+        if quiet:
+            return "image_id: {{.ID}}"
+        if digest:
+            return (
+                "repository: {{ .Repository }}\ntag: {{.Tag}}\ndigest: {{.Digest}}\n"
+                "image_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n"
+            )
+        return (
+            "repository: {{ .Repository }}\ntag: {{.Tag}}\nimage_id: {{.ID}}\n"
+            "created_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n"
+        )
+    if source.startswith("table") and digest and "{{.Digest}}" not in source:
+        return source + "\t{{.Digest}}"
+    return source
+
+
+def truncate_id(image_id: str) -> str:
+    """stringid.TruncateID: drop the algorithm, keep 12 characters."""
+    return image_id.partition(":")[2][:12] if ":" in image_id else image_id[:12]
+
+
+def _header_value(header: Mapping[str, str]) -> Typed:
+    return typed("formatter.SubHeaderContext", dict(header), "map[string]string")
+
+
+def image_context(
+    *,
+    image_id: str,
+    repo: str,
+    tag: str,
+    digest: str,
+    created_since: str,
+    created_at: str,
+    size: str,
+    virtual_size: str,
+    trunc: bool = True,
+    containers: str = "N/A",
+    shared_size: str = "N/A",
+    unique_size: str = "N/A",
+) -> Struct:
+    """A row of ``docker images``: *formatter.imageContext (formatter/image.go:186-282)."""
+    methods: dict[str, Callable[[], Any]] = {
+        "ID": lambda: truncate_id(image_id) if trunc else image_id,
+        "Repository": lambda: repo,
+        "Tag": lambda: tag,
+        "Digest": lambda: digest,
+        "CreatedSince": lambda: created_since,
+        "CreatedAt": lambda: created_at,
+        "Size": lambda: size,
+        "Containers": lambda: containers,
+        "VirtualSize": lambda: virtual_size,
+        "SharedSize": lambda: shared_size,
+        "UniqueSize": lambda: unique_size,
+        "FullHeader": lambda: _Iface(_header_value(IMAGE_HEADER)),
+    }
+    marshalled = {name: methods[name]() for name in sorted(methods) if name != "FullHeader"}
+    header = Struct("formatter.HeaderContext", {"Header": _Iface(_header_value(IMAGE_HEADER))})
+    return Struct(
+        "formatter.imageContext",
+        {"HeaderContext": header},
+        pointer=True,
+        methods=methods,
+        unexported=frozenset({"trunc", "i", "repo", "tag", "digest"}),
+        embedded={"Header": _Iface(_header_value(IMAGE_HEADER))},
+        json=lambda: marshalled,
+    )
+
+
+def search_context(
+    *, name: str, description: str, star_count: int, is_official: bool, trunc: bool = True
+) -> Struct:
+    """A row of ``docker search``: *registry.searchContext (formatter_search.go:49-93)."""
+    shown = description.replace("\n", " ").replace("\r", " ")
+    if trunc:
+        shown = ellipsis(shown, 45)
+    methods: dict[str, Callable[[], Any]] = {
+        "Name": lambda: name,
+        "Description": lambda: shown,
+        "StarCount": lambda: str(star_count),
+        "IsOfficial": lambda: "[OK]" if is_official else "",
+        "FullHeader": lambda: _Iface(_header_value(SEARCH_HEADER)),
+    }
+    marshalled = {
+        "Description": shown,
+        "IsOfficial": "true" if is_official else "false",
+        "Name": name,
+        "StarCount": str(star_count),
+    }
+    header = Struct("formatter.HeaderContext", {"Header": _Iface(_header_value(SEARCH_HEADER))})
+    return Struct(
+        "registry.searchContext",
+        {"HeaderContext": header},
+        pointer=True,
+        methods=methods,
+        unexported=frozenset({"trunc", "json", "s"}),
+        embedded={"Header": _Iface(_header_value(SEARCH_HEADER))},
+        json=lambda: marshalled,
+    )
+
+
+def ellipsis(text: str, max_width: int) -> str:
+    """formatter.Ellipsis (cli/command/formatter/displayutils.go): cut to a display width,
+    ending with "…"."""
+    if max_width <= 0:
+        return ""
+    if len(text) <= max_width:
+        return text
+    if max_width == 1:
+        return text[0]
+    return text[: max_width - 1] + "…"
+
+
+def _strings(value: Any) -> Typed:
+    return Typed("[]string", None if value is None else list(value))
+
+
+def _go_time(text: str) -> Time:
+    """A time.Time from RFC 3339 JSON text."""
+    import datetime as _dt
+
+    if not text:
+        return Time("0001-01-01 00:00:00 +0000 UTC", "0001-01-01T00:00:00Z")
+    stamp = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    fraction = f".{stamp.microsecond:06d}".rstrip("0").rstrip(".") if stamp.microsecond else ""
+    shown = stamp.strftime("%Y-%m-%d %H:%M:%S") + fraction + " +0000 UTC"
+    return Time(shown, text)
+
+
+def image_inspect_value(raw: Mapping[str, Any]) -> Struct:
+    """The typed element of ``docker image inspect``: image.InspectResponse as the CLI decodes
+    the daemon's JSON (moby api/types/image/image_inspect.go at v28.2.2)."""
+    config = raw.get("Config")
+    graph = raw.get("GraphDriver") or {}
+    rootfs = raw.get("RootFS") or {}
+    metadata = raw.get("Metadata") or {}
+    config_value = Struct("v1.DockerOCIImageConfig", None, pointer=True)
+    if isinstance(config, Mapping):
+        image_config = {
+            "User": config.get("User", ""),
+            "ExposedPorts": Typed("map[string]struct {}", config.get("ExposedPorts")),
+            "Env": _strings(config.get("Env")),
+            "Entrypoint": _strings(config.get("Entrypoint")),
+            "Cmd": _strings(config.get("Cmd")),
+            "Volumes": Typed("map[string]struct {}", config.get("Volumes")),
+            "WorkingDir": config.get("WorkingDir", ""),
+            "Labels": Typed("map[string]string", config.get("Labels")),
+            "StopSignal": config.get("StopSignal", ""),
+            "ArgsEscaped": bool(config.get("ArgsEscaped", False)),
+        }
+        ext = {
+            "Healthcheck": Struct("v1.HealthcheckConfig", None, pointer=True),
+            "OnBuild": _strings(config.get("OnBuild")),
+            "Shell": _strings(config.get("Shell")),
+        }
+        config_json = {k: config[k] for k in (*image_config, *ext) if config.get(k)}
+        config_value = Struct(
+            "v1.DockerOCIImageConfig",
+            {
+                "ImageConfig": Struct("v1.ImageConfig", image_config),
+                "DockerOCIImageConfigExt": Struct("v1.DockerOCIImageConfigExt", ext),
+            },
+            pointer=True,
+            embedded={**image_config, **ext},
+            json=lambda: config_json,
+        )
+    last_tag = _go_time(str(metadata.get("LastTagTime") or ""))
+    fields: dict[str, Any] = {
+        "ID": raw.get("Id", ""),
+        "RepoTags": _strings(raw.get("RepoTags")),
+        "RepoDigests": _strings(raw.get("RepoDigests")),
+        "Parent": raw.get("Parent", ""),
+        "Comment": raw.get("Comment", ""),
+        "Created": raw.get("Created", ""),
+        "Container": raw.get("Container", ""),
+        "ContainerConfig": Struct("container.Config", None, pointer=True),
+        "DockerVersion": raw.get("DockerVersion", ""),
+        "Author": raw.get("Author", ""),
+        "Config": config_value,
+        "Architecture": raw.get("Architecture", ""),
+        "Variant": raw.get("Variant", ""),
+        "Os": raw.get("Os", ""),
+        "OsVersion": raw.get("OsVersion", ""),
+        "Size": Typed("int64", int(raw.get("Size", 0))),
+        "VirtualSize": Typed("int64", int(raw.get("VirtualSize", 0))),
+        "GraphDriver": Struct(
+            "storage.DriverData",
+            {"Data": Typed("map[string]string", graph.get("Data")), "Name": graph.get("Name", "")},
+        ),
+        "RootFS": Struct(
+            "image.RootFS",
+            {"Type": rootfs.get("Type", ""), "Layers": _strings(rootfs.get("Layers"))},
+        ),
+        "Metadata": Struct("image.Metadata", {"LastTagTime": last_tag}),
+        "Descriptor": Struct("v1.Descriptor", None, pointer=True),
+        "Manifests": Typed("[]image.ManifestSummary", None),
+    }
+    return Struct("image.InspectResponse", fields, json=lambda: dict(raw))

@@ -9,11 +9,12 @@ failure is a :class:`~labkit.engine.Result` with Docker's text and exit code.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from labkit import __version__
+from labkit import __version__, formats
 from labkit.commandline import Invocation, Output, parse_command_line
 from labkit.engine import (
     Client,
@@ -136,40 +137,235 @@ def _tag(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -
     client.tag(source, target.with_default_tag())
 
 
-def _image_rows(client: Client, inv: Invocation) -> list[dict[str, str]]:
-    now = client.world.clock.now() if not client.world.clock.is_real else None
+# docker image --help: the subcommands and aliases printAmbiguousHint knows
+# (cli/command/image/list.go:158-176)
+_AMBIGUOUS = frozenset(
+    [
+        "build",
+        "history",
+        "import",
+        "inspect",
+        "list",
+        "load",
+        "ls",
+        "prune",
+        "pull",
+        "push",
+        "rm",
+        "save",
+        "tag",
+    ]
+)
+# daemon/images/image_list.go:19-26
+_IMAGE_FILTERS = frozenset({"dangling", "label", "before", "since", "reference", "until"})
+
+
+def _filter_args(inv: Invocation) -> dict[str, list[str]]:
+    """filters.Args as the daemon receives them: name -> distinct values, in the order given."""
+    args: dict[str, list[str]] = {}
+    for item in inv.flags.get("filter") or ():
+        name, _, value = str(item).partition("=")
+        values = args.setdefault(name, [])
+        if value not in values:
+            values.append(value)
+    return args
+
+
+def _invalid_filter(name: str, values: list[str] | None = None) -> CommandFailed:
+    """api/types/filters/errors.go: "invalid filter 'NAME'" or "invalid filter 'NAME=[V ...]'"."""
+    shown = name if values is None else f"{name}=[{' '.join(values)}]"
+    return daemon_error(f"invalid filter '{shown}'")
+
+
+def _bool_filter(args: dict[str, list[str]], name: str) -> bool | None:
+    """filters.Args.GetBoolOrDefault (api/types/filters/parse.go:201-218)."""
+    if name not in args:
+        return None
+    values = set(args[name])
+    is_false = bool(values & {"0", "false"})
+    is_true = bool(values & {"1", "true"})
+    if is_false == is_true:
+        raise _invalid_filter(name, args[name])
+    return is_true
+
+
+def path_match(pattern: str, name: str) -> bool:
+    """Go's path.Match: ``*`` and ``?`` stop at ``/``, ``[...]`` classes, ``\\`` escapes;
+    raises ValueError("syntax error in pattern") for a bad pattern."""
+    bad = ValueError("syntax error in pattern")
+    regex = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "*":
+            regex.append("[^/]*")
+        elif char == "?":
+            regex.append("[^/]")
+        elif char == "\\":
+            i += 1
+            if i >= len(pattern):
+                raise bad
+            regex.append(re.escape(pattern[i]))
+        elif char == "[":
+            i += 1
+            negate = pattern[i : i + 1] == "^"
+            i += negate
+            ranges = []
+            while True:
+                if i >= len(pattern):
+                    raise bad
+                if pattern[i] == "]" and ranges:
+                    break
+                lo, i = _class_char(pattern, i, bad)
+                hi = lo
+                if pattern[i : i + 1] == "-":
+                    hi, i = _class_char(pattern, i + 1, bad)
+                    if hi < lo:
+                        raise bad
+                ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            regex.append(("[^" if negate else "[") + "".join(ranges) + "]")
+        else:
+            regex.append(re.escape(char))
+        i += 1
+    return re.fullmatch("".join(regex), name, re.S) is not None
+
+
+def _class_char(pattern: str, i: int, bad: ValueError) -> tuple[str, int]:
+    """path.getEsc: one character of a class (``\\`` escapes), and the index after it."""
+    if i >= len(pattern) or pattern[i] in "-]":
+        raise bad
+    if pattern[i] == "\\":
+        i += 1
+        if i >= len(pattern):
+            raise bad
+    return pattern[i], i + 1
+
+
+def _familiar_match(pattern: str, ref_text: str) -> bool:
+    """reference.FamiliarMatch (distribution/reference helpers.go:36-42): the familiar string,
+    then the familiar name."""
+    try:
+        ref = parse_any_reference(ref_text)
+    except InvalidReference:
+        return False
+    try:
+        if path_match(pattern, ref.familiar):
+            return True
+    except ValueError as error:
+        raise daemon_error(str(error)) from None
+    try:
+        return path_match(pattern, ref.familiar_name)
+    except ValueError:
+        return False
+
+
+def _image_summaries(client: Client, inv: Invocation) -> list[dict[str, Any]]:
+    """What GET /images/json answers (daemon/images/image_list.go:37-232): the filters checked
+    first, then each image with only the references that match; newest first."""
+    args = _filter_args(inv)
+    if inv.args:
+        values = args.setdefault("reference", [])
+        if inv.args[0] not in values:
+            values.append(inv.args[0])
+    for name in args:
+        if name not in _IMAGE_FILTERS:
+            raise _invalid_filter(name)
+    dangling = _bool_filter(args, "dangling")
+    before = since = None
+    for value in args.get("before", ()):
+        image = client.find_image(value)
+        if image is None:
+            raise daemon_error(f"No such image: {_tagged(value)}")
+        before = image.created if before is None or before > image.created else before
+    for value in args.get("since", ()):
+        image = client.find_image(value)
+        if image is None:
+            raise daemon_error(f"No such image: {_tagged(value)}")
+        since = image.created if since is None or since < image.created else since
+    summaries = []
+    for image in client.images.values():
+        if before is not None and not image.created < before:
+            continue
+        if since is not None and not image.created > since:
+            continue
+        if "label" in args:
+            labels = (image.config_json.get("config") or {}).get("Labels") or {}
+            if not labels or not all(
+                key in labels and (not has or labels[key] == want)
+                for key, has, want in (v.partition("=") for v in args["label"])
+            ):
+                continue
+        refs = sorted(
+            r for r, i in (*client.tags.items(), *client.digests.items()) if i == image.id
+        )
+        if "reference" in args:
+            refs = [r for r in refs if any(_familiar_match(p, r) for p in args["reference"])]
+        tags = [_familiar_ref(r) for r in refs if "@" not in r]
+        digests = [_familiar_ref(r) for r in refs if "@" in r]
+        if not tags and not digests:
+            if dangling is False or "reference" in args:
+                continue
+        elif dangling and tags:
+            continue
+        summaries.append({"image": image, "RepoTags": tags, "RepoDigests": digests})
+    summaries.sort(key=lambda s: s["image"].created, reverse=True)
+    return summaries
+
+
+def _image_contexts(
+    client: Client, summaries: list[dict[str, Any]], fmt: str, *, digests: bool, trunc: bool
+) -> list[formats.Struct]:
+    """formatter.imageFormat (cli/command/formatter/image.go:90-111): a row per tag (and digest
+    where wanted), then the repositories known by digest only."""
     from datetime import UTC, datetime
 
-    now = now or datetime.now(UTC)
-    wanted: tuple[str, str | None] | None = None
-    if inv.args:
-        try:
-            ref = parse_reference(inv.args[0])
-        except InvalidReference:
-            return []
-        wanted = (f"{ref.domain}/{ref.path}", ref.tag)
+    now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
+    need_digest = digests or "{{.Digest}}" in fmt
     rows = []
-    images = sorted(client.images.values(), key=lambda i: i.created, reverse=True)
-    for image in images:
-        tags = sorted(t for t, i in client.tags.items() if i == image.id)
-        digests = sorted(d for d, i in client.digests.items() if i == image.id)
-        created = human_duration((now - image.created).total_seconds()) + " ago"
-        base = {
-            "id": image.id,
-            "created": created,
-            "size": human_size(image.size),
-        }
-        entries = _image_entries(tags, digests, show_digests=bool(inv.flags.get("digests")))
+    for summary in summaries:
+        image = summary["image"]
+        created = image.created
+        since = human_duration((now - created).total_seconds()) + " ago"
+        created_at = created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+        tags = [_full_ref(t) for t in summary["RepoTags"]]
+        refs = [_full_ref(d) for d in summary["RepoDigests"]]
+        entries = _image_entries(tags, refs, show_digests=need_digest, digest_rows=digests)
         for name, tag, digest in entries:
-            if wanted and (name != wanted[0] or (wanted[1] and tag != wanted[1])):
-                continue
-            familiar = _familiar_name(name)
-            rows.append({**base, "repository": familiar, "tag": tag, "digest": digest})
+            rows.append(
+                formats.image_context(
+                    image_id=image.id,
+                    repo=_familiar_name(name),
+                    tag=tag,
+                    digest=digest,
+                    created_since=since,
+                    created_at=created_at,
+                    size=human_size(image.size),
+                    virtual_size=f"{_human_size_4(image.size)}",
+                    trunc=trunc,
+                )
+            )
     return rows
 
 
+def _human_size_4(size: float) -> str:
+    """go-units HumanSize: HumanSizeWithPrecision(size, 4)."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    index = 0
+    while size >= 1000 and index < len(units) - 1:
+        size /= 1000
+        index += 1
+    return f"{size:.4g}{units[index]}"
+
+
+def _full_ref(familiar: str) -> str:
+    try:
+        return str(parse_any_reference(familiar))
+    except InvalidReference:
+        return familiar
+
+
 def _image_entries(
-    tags: list[str], digests: list[str], *, show_digests: bool
+    tags: list[str], digests: list[str], *, show_digests: bool, digest_rows: bool | None = None
 ) -> list[tuple[str, str, str]]:
     """(repository, tag, digest) rows of one image, as docker/cli's imageFormatTaggedAndDigest
     makes them: a row per tag (per tag and digest with --digests), then the repositories that
@@ -191,7 +387,7 @@ def _image_entries(
         for tag in tag_list:
             entries += [(name, tag, d) for d in shown] or [(name, tag, "<none>")]
     for name, digest_list in repo_digests.items():
-        if show_digests:
+        if show_digests if digest_rows is None else digest_rows:
             entries += [(name, "<none>", d) for d in digest_list]
         else:
             entries.append((name, "<none>", ""))
@@ -208,36 +404,35 @@ def _familiar_name(name: str) -> str:
 
 
 def _images(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    if inv.flags.get("format") or inv.flags.get("filter"):
-        raise CommandFailed(
-            "labkit: --format and --filter of docker images are not simulated; "
-            "use a REPOSITORY[:TAG] argument to narrow the list"
-        )
-    rows = _image_rows(client, inv)
+    """cli/command/image/list.go:78-136."""
+    tree = bool(inv.flags.get("tree"))
+    quiet = bool(inv.flags.get("quiet"))
     no_trunc = bool(inv.flags.get("no-trunc"))
-
-    def image_id(row: dict[str, str]) -> str:
-        return row["id"] if no_trunc else short_id(row["id"])
-
-    if inv.flags.get("quiet"):
-        # docker/cli prints {{.ID}} for every row: an image with two tags is listed twice.
-        out.out("".join(f"{image_id(row)}\n" for row in rows))
-        return
     digests = bool(inv.flags.get("digests"))
-    header = ["REPOSITORY", "TAG", *(["DIGEST"] if digests else []), "IMAGE ID", "CREATED", "SIZE"]
-    table = [header]
-    for row in rows:
-        table.append(
-            [
-                row["repository"],
-                row["tag"],
-                *([row["digest"]] if digests else []),
-                image_id(row),
-                row["created"],
-                row["size"],
-            ]
+    fmt = str(inv.flags.get("format") or "")
+    if tree:
+        # list.go:84-96: checked before the daemon is asked
+        for flag, given in (
+            ("--quiet", quiet),
+            ("--no-trunc", no_trunc),
+            ("--show-digest", digests),
+            ("--format", fmt),
+        ):
+            if given:
+                raise CommandFailed(f"{flag} is not yet supported with --tree")
+        raise CommandFailed(
+            "labkit: docker images --tree (experimental in Docker 28) is not simulated"
         )
-    out.out(tabulate(table))
+    summaries = _image_summaries(client, inv)
+    chosen = formats.image_format(fmt or "table", quiet=quiet, digest=digests)
+    rows = _image_contexts(client, summaries, chosen, digests=digests, trunc=not no_trunc)
+    try:
+        out.out(formats.format_list(chosen, rows, formats.IMAGE_HEADER))
+    except formats.TemplateError as error:
+        raise CommandFailed(str(error)) from None
+    match = inv.args[0] if inv.args else ""
+    if match and not summaries and inv.typed == "images" and match in _AMBIGUOUS:
+        out.err(f'\nNo images found matching "{match}": did you mean "docker image {match}"?\n')
 
 
 def _rmi(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
@@ -292,8 +487,15 @@ def _familiar_ref(key: str) -> str:
 
 
 def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    if inv.flags.get("format"):
-        raise CommandFailed("labkit: --format of docker inspect is not simulated")
+    """cli/command/inspect/inspector.go:73-106: the template parsed first (exit 64 when it does
+    not parse), then each name in the order given; errors after what was found."""
+    fmt = str(inv.flags.get("format") or "")
+    template = None
+    if fmt and fmt != "json":
+        try:
+            template = formats.parse(fmt)
+        except formats.TemplateError as error:
+            raise CommandFailed(f"template parsing error: {error}", 64) from None
     found, errors = [], []
     for name in inv.args:
         data = _inspect_one(client, name)
@@ -302,10 +504,23 @@ def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
                 errors.append(f"Error: No such object: {name}")
             else:
                 errors.append(f"Error response from daemon: No such image: {_tagged(name)}")
+            continue
+        if template is not None:
+            result = formats.inspect(
+                fmt, [(formats.image_inspect_value(data), formats.raw_json(data))]
+            )
+            if result.errors:
+                errors.extend(result.errors)
+                continue
+            found.append(result.stdout)
         else:
             found.append(data)
-    text = go_json(found, indent="    ").decode() if found else "[]"
-    out.line(text)
+    if template is not None:
+        out.out("".join(found) or "\n")
+    elif fmt == "json":
+        out.line(go_json(found).decode() if found else "[]")
+    else:
+        out.line(go_json(found, indent="    ").decode() if found else "[]")
     if errors:
         raise CommandFailed("\n".join(errors))
 
@@ -409,8 +624,6 @@ def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
             continue
         else:
             raise daemon_error(f"invalid filter '{name}'")
-    if inv.flags.get("format"):
-        raise CommandFailed("labkit: --format of docker search is not simulated")
     limit = int(inv.flags.get("limit") or SEARCH_DEFAULT_LIMIT)
     if limit < 1 or limit > 100:
         raise daemon_error(f"limit {limit} is outside the range of [1, 100]")
@@ -426,14 +639,22 @@ def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
             continue
         found.append(repo)
     found.sort(key=lambda r: (not r.official, -r.stars, r.path))
-    rows = [["NAME", "DESCRIPTION", "STARS", "OFFICIAL"]]
-    for repo in found[:limit]:
-        name = repo.path.removeprefix("library/") if repo.official else repo.path
-        description = repo.description.replace("\n", " ")
-        if not inv.flags.get("no-trunc") and len(description) > 45:
-            description = description[:44] + "…"
-        rows.append([name, description, str(repo.stars), "[OK]" if repo.official else ""])
-    out.out(tabulate(rows))
+    rows = [
+        formats.search_context(
+            name=repo.path.removeprefix("library/") if repo.official else repo.path,
+            description=repo.description,
+            star_count=repo.stars,
+            is_official=repo.official,
+            trunc=not inv.flags.get("no-trunc"),
+        )
+        for repo in found[:limit]
+    ]
+    fmt = str(inv.flags.get("format") or "")
+    chosen = formats.DEFAULT_SEARCH_TABLE if fmt in ("", "table") else fmt
+    try:
+        out.out(formats.format_list(chosen, rows, formats.SEARCH_HEADER))
+    except formats.TemplateError as error:
+        raise CommandFailed(str(error)) from None
 
 
 VERSION_TEXT = """\
