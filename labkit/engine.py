@@ -611,14 +611,23 @@ class Client:
                 else ("authentication required")
             )
             raise daemon_error(f'Get "https://{endpoint}/v2/": unauthorized: {reason}')
+        previous = self.credentials.get(_login_key(host))
+        # cli/config/credentials/file_store.go:31-35: an unchanged entry is not written again,
+        # so the "stored unencrypted" warning is not repeated
+        unchanged = (
+            previous is not None and previous.username == username and previous.secret == secret
+        )
+        if self._replaying is not None:  # the log holds no secrets: what the store did then
+            unchanged = not ((self._replaying or {}).get("login") or {}).get("stored", True)
         self.credentials[_login_key(host)] = Credential(username, secret, principal)
         self._login_outcome = {
             "registry": registry.host,
             "user": username,
             "ok": True,
             "token_id": principal.token_id,
+            "stored": not unchanged,
         }
-        if store:  # credentials that were already stored are not written again
+        if store and not unchanged:
             out.err(UNENCRYPTED_WARNING.format(path=f"{self.config_dir}/config.json"))
         out.line("Login Succeeded")
 
@@ -638,10 +647,19 @@ class Client:
         return self.credentials.get(_login_key(_server_host(server)))
 
     def logout(self, server: str | None, out: Printer) -> None:
-        host = _server_host(server)
-        key = _login_key(host)
-        self.credentials.pop(key, None)
-        out.line(f"Removing login credentials for {key}")
+        """cli/command/registry/logout.go:38-81: no argument means Docker Hub's entry
+        (``https://index.docker.io/v1/``); an argument is named by its host name
+        (credentials.ConvertToHostname) and erases only the entries stored under the argument,
+        that host name, or ``http://``/``https://`` and the host name, so ``docker logout
+        docker.io`` leaves the Docker Hub login in place."""
+        if not server:
+            self.credentials.pop(HUB_LOGIN_KEY, None)
+            out.line(f"Removing login credentials for {HUB_LOGIN_KEY}")
+            return
+        hostname = server.removeprefix("http://").removeprefix("https://").split("/")[0]
+        out.line(f"Removing login credentials for {hostname}")
+        for key in (server, hostname, f"http://{hostname}", f"https://{hostname}"):
+            self.credentials.pop(key, None)
 
     def config_json(self) -> str:
         """``~/.docker/config.json`` as Docker writes it: base64 ``user:secret``, not encrypted."""
