@@ -263,6 +263,15 @@ class Client:
         """
         from labkit.shell import execute
 
+        if not isinstance(line, str) or (stdin is not None and not isinstance(stdin, str)):
+            from labkit.errors import LabkitTypeError
+
+            what = "the command line" if not isinstance(line, str) else "stdin"
+            raise LabkitTypeError(
+                f"{what} must be text, not {type(line if what != 'stdin' else stdin).__name__}",
+                "Write the whole command in quotes, such as client.run('docker images'), and "
+                "a password for --password-stdin as the second argument.",
+            )
         self._login_outcome = None
         result = execute(self, line, stdin, progress=progress)
         if not self.world.replaying or self._replaying is not None:

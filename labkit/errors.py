@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["ERROR_CODES", "InvalidReference", "LabkitError", "RegistryError"]
+__all__ = ["ERROR_CODES", "InvalidReference", "LabkitError", "LabkitTypeError", "RegistryError"]
 
 
 class LabkitError(Exception):
-    """Base class of every error labkit raises on purpose."""
+    """Base class of every error labkit raises on purpose.
+
+    ``str(error)`` names the mistake; ``hint``, when set, says how to fix it (in a notebook,
+    labkit shows both in a short message instead of a traceback).
+    """
+
+    hint: str = ""
+
+
+class LabkitTypeError(LabkitError, TypeError):
+    """A labkit helper was given a value of the wrong type (a number where a name goes)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class InvalidReference(LabkitError, ValueError):

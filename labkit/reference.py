@@ -383,7 +383,12 @@ def with_name(name: str) -> Reference:
 
 def _require_str(text: object) -> None:
     if not isinstance(text, str):
-        raise TypeError(f"an image reference must be a str, not {type(text).__name__}")
+        from labkit.errors import LabkitTypeError
+
+        raise LabkitTypeError(
+            f"an image reference must be text, not {type(text).__name__} {text!r}",
+            "Put the name in quotes, such as 'alpine:3.21'.",
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -54,13 +54,140 @@ def display(*objects: Any, raw: bool = False) -> None:
 
 
 def start(lab_id: str, student: str | None = None, *, folder: str | os.PathLike[str] | None = None):
-    """Start (or resume) a lab: returns the :class:`LabSession` (see docs/session-api.md)."""
+    """Start (or resume) a lab: returns the :class:`LabSession` (see docs/session-api.md).
+
+    In a notebook it also registers labkit's error handler (:func:`friendly_errors`): a slip
+    with a lab helper ends in a short message naming the mistake and the fix."""
     from labkit.labs import get_lab
 
+    friendly_errors()
     session = LabSession(get_lab(lab_id), student, folder=folder)
     session.load_magic()
     session.show_header()
     return session
+
+
+# -- friendly errors -------------------------------------------------------------------------
+
+# Whom a student calls a labkit object by, in messages about a slip with it.
+_CALLED = {
+    "LabSession": "lab",
+    "Hub": "hub",
+    "World": "lab.world",
+    "Client": "client",
+    "ExplorerView": "explorer",
+}
+
+
+def friendly_message(error: BaseException) -> tuple[str, str] | None:
+    """``(mistake, fix)`` for a slip with labkit's helpers, or None for anything else (a real
+    bug in labkit, or the student's own Python error), which keeps its traceback.
+
+    A slip is a :class:`LabkitError` (labkit refused on purpose), or a call of a labkit
+    helper with wrong arguments or a name it does not have, raised in the student's own cell
+    (the traceback's last frame is not inside labkit).
+    """
+    if isinstance(error, LabkitError):
+        from labkit.errors import RegistryError
+
+        message = error.message if isinstance(error, RegistryError) else str(error)
+        return message, getattr(error, "hint", "") or ""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    module = frame.tb_frame.f_globals.get("__name__", "") if frame is not None else ""
+    if module.startswith("labkit"):
+        return None  # raised inside labkit: a bug, show where
+    if isinstance(error, AttributeError):
+        owner = getattr(error, "obj", None)
+        name = getattr(error, "name", None)
+        kind = type(owner)
+        if owner is None or not kind.__module__.startswith("labkit") or not name:
+            return None
+        import difflib
+
+        public = sorted(n for n in dir(owner) if not n.startswith("_"))
+        called = _CALLED.get(kind.__name__, kind.__name__)
+        close = difflib.get_close_matches(name, public, n=1)
+        fix = f"Did you mean `{called}.{close[0]}`? " if close else ""
+        return (
+            f"`{called}` has no `{name}`",
+            fix + "What it has: " + ", ".join(f"`{n}`" for n in public) + ".",
+        )
+    if isinstance(error, TypeError):
+        import re
+
+        match = re.match(r"(\w+)\.(\w+)\(\) (.*)", str(error))
+        if match is None:
+            return None
+        cls_name, method, problem = match.groups()
+        target = _labkit_callable(cls_name, method)
+        if target is None:
+            return None
+        import inspect
+
+        called = _CALLED.get(cls_name, cls_name)
+        try:
+            signature = (
+                str(inspect.signature(target)).replace("(self, ", "(").replace("(self)", "()")
+            )
+        except (TypeError, ValueError):
+            signature = "(...)"
+        return (
+            f"`{called}.{method}()` was called the wrong way: {problem}",
+            f"Call it as `{called}.{method}{signature}`.",
+        )
+    return None
+
+
+def _labkit_callable(cls_name: str, method: str) -> Any:
+    """The labkit method ``cls_name.method`` (of the classes a notebook meets), or None."""
+    from labkit.engine import Client
+    from labkit.world import Hub, World
+
+    classes = {"LabSession": LabSession, "Hub": Hub, "World": World, "Client": Client}
+    cls = classes.get(cls_name)
+    return getattr(cls, method, None) if cls is not None else None
+
+
+def friendly_text(mistake: str, fix: str) -> str:
+    """The plain-text form of a friendly error (what a saved notebook shows)."""
+    return f"✘ labkit: {mistake}" + (f"\n  How to fix it: {fix}" if fix else "")
+
+
+def friendly_html(mistake: str, fix: str) -> str:
+    """The HTML form of a friendly error: icon and word, the mistake, the fix."""
+    from labkit.widgets.style import badge, box, inline_markdown
+
+    inner = f"{badge('refused', words='That did not work')}: {inline_markdown(mistake)}"
+    if fix:
+        inner += f"<div><strong>How to fix it:</strong> {inline_markdown(fix)}</div>"
+    return box(f"<div role='alert' class='labkit-error'>{inner}</div>", "refused")
+
+
+def _handle(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
+    """IPython's custom exception handler: a short message for a slip, the usual traceback
+    for anything else."""
+    friendly = friendly_message(value)
+    if friendly is None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+    display(
+        {"text/plain": friendly_text(*friendly), "text/html": friendly_html(*friendly)},
+        raw=True,
+    )
+    return None
+
+
+def friendly_errors() -> None:
+    """Register :func:`_handle` with the running IPython shell (nothing without one). The
+    cell still counts as failed (Run All stops there), but shows no traceback."""
+    shell = _shell()
+    if shell is not None and getattr(shell, "CustomTB", None) is not getattr(
+        shell, "_labkit_tb", 0
+    ):
+        shell.set_custom_exc((Exception,), _handle)
+        shell._labkit_tb = shell.CustomTB
 
 
 class LabSession:
@@ -244,8 +371,15 @@ class LabSession:
 
     def push_view(self, result: Result):
         """Layers with their final status, the digest and the size of a push Result."""
+        from labkit.engine import Result
+        from labkit.errors import LabkitTypeError
         from labkit.widgets.push import PushView
 
+        if not isinstance(result, Result):
+            raise LabkitTypeError(
+                f"lab.push_view shows the result of a push, not {type(result).__name__} {result!r}",
+                'Run the push first: lab.push_view(lab.client.run("docker push NAME")).',
+            )
         return PushView(result)
 
     def browser(self):
@@ -258,6 +392,11 @@ class LabSession:
         """The permission matrix of ``org`` on ``registry`` (changes call Hub actions)."""
         from labkit.widgets.permissions import PermissionMatrix
 
+        if not isinstance(org, str) or org not in self.world.registry(registry).accounts.orgs:
+            orgs = ", ".join(repr(o) for o in sorted(self.world.registry(registry).accounts.orgs))
+            error = LabkitError(f"there is no organization {org!r} on {registry}")
+            error.hint = f"Its organizations: {orgs}."
+            raise error
         user = self.params.get("docker_id") or ""
         return PermissionMatrix(self.world, org, registry=registry, user=user)
 
@@ -378,6 +517,11 @@ class LabSession:
     def reset(self, confirm: bool = False) -> None:
         """Start the lab over (new world, answers cleared) with ``confirm=True``; the reset is
         recorded. Without it, only explains how to confirm."""
+        if confirm not in (True, False):
+            raise LabkitError(
+                f"confirm must be True or False, not {confirm!r}: "
+                "to start over, run lab.reset(confirm=True)"
+            )
         if not confirm:
             message = (
                 "This would erase your answers and your simulated world for lab "

@@ -438,7 +438,18 @@ class World:
         digest = ref.digest or (repo.tags.get(ref.tag) if repo else None)
         stored = repo.manifests.get(digest) if repo and digest else None
         if stored is None:
-            raise RegistryError("MANIFEST_UNKNOWN", detail={"reference": str(ref)})
+            error = RegistryError(
+                "MANIFEST_UNKNOWN",
+                f"there is no image {ref.familiar!r} on {ref.domain} to scan",
+                detail={"reference": str(ref)},
+            )
+            tags = sorted(repo.tags) if repo is not None else []
+            error.hint = (
+                f"The tags of {ref.familiar_name!r}: {', '.join(tags)}."
+                if tags
+                else "Check the repository's name (scans are of images in a registry)."
+            )
+            raise error
         from labkit.oci import parse_manifest
 
         manifest = parse_manifest(stored.data, stored.media_type)
@@ -541,7 +552,11 @@ class Hub:
 
     def _act(self, action: str, args: dict[str, Any], do: Callable[[], Any]) -> Any:
         try:
-            result = do()
+            try:
+                self._check_names(action, args)
+                result = do()
+            except RegistryError as refusal:
+                raise self._explained(action, refusal, args) from None
         except LabkitError as error:
             self.world.record(
                 "hub",
@@ -566,12 +581,142 @@ class Hub:
                 f"only owners of the organization {org!r} can do that ({decision.reason})"
             )
 
+    # -- what a student typed, checked before anything happens ---------------------------------
+
+    def _check(self, **args: Any) -> None:
+        """Refuse an argument of the wrong type with a message naming it and the fix (nothing
+        is recorded: the action was never asked for, as with a Python TypeError)."""
+        for name, value in args.items():
+            if name == "private":
+                if type(value) is not bool:
+                    raise _student_error(
+                        f"`private` must be True or False, not {value!r}",
+                        "True makes the repository private, False makes it public.",
+                    )
+                continue
+            example = {
+                "repository": f"{self.user}/hello",
+                "org": "myorg",
+                "team": "qa",
+                "user": self.user,
+                "role": "owner",
+            }.get(name, "...")
+            if not isinstance(value, str) or not value.strip():
+                raise _student_error(
+                    f"`{name}` must be text, such as {example!r}, not {value!r}",
+                    f"Put the {name} in quotes.",
+                )
+
+    def _check_names(self, action: str, args: Mapping[str, Any]) -> None:
+        """Refuse (recorded, like any refusal) a repository written as an image name, or an
+        organization, team, user or role that does not exist, naming what does."""
+        repository = args.get("repository")
+        if isinstance(repository, str):
+            self._check_repository(repository)
+        org, team = args.get("org"), args.get("team")
+        if isinstance(org, str) and action != "create_org" and org not in self.accounts.orgs:
+            mine = sorted(
+                name
+                for name, organization in self.accounts.orgs.items()
+                if self.user in organization.members
+            )
+            raise _student_error(
+                f"there is no organization {org!r} on {self.registry.host}",
+                "Your organizations here: "
+                + (", ".join(repr(o) for o in mine) if mine else "none")
+                + ".",
+            )
+        if isinstance(team, str) and isinstance(org, str) and action != "create_team":
+            teams = self.accounts.orgs[org].teams
+            if team not in teams:
+                names = ", ".join(repr(t) for t in sorted(teams)) or "none yet"
+                raise _student_error(
+                    f"organization {org!r} has no team {team!r}",
+                    f"Its teams: {names} (team names are case-sensitive).",
+                )
+        user = args.get("user")
+        if isinstance(user, str) and user not in self.accounts.users:
+            raise _student_error(
+                f"there is no user {user!r} on {self.registry.host}",
+                "Check the spelling: Docker IDs are lowercase letters and digits.",
+            )
+        role = args.get("role")
+        if isinstance(role, str) and role not in {r.value for r in Role}:
+            roles = ", ".join(repr(r.value) for r in Role)
+            raise _student_error(f"unknown role {role!r}", f"Use one of {roles}.")
+
+    def _check_repository(self, text: str) -> None:
+        first, slash, rest = text.partition("/")
+        if slash and ("." in first or ":" in first or first == "localhost"):
+            raise _student_error(
+                f"{text!r} starts with a registry ({first!r})",
+                f"This Hub is {self.registry.host} already: give the repository alone, {rest!r}.",
+            )
+        last = text.rsplit("/", 1)[-1]
+        if "@" in text or ":" in last:
+            bare = text.split("@", 1)[0]
+            if ":" in bare.rsplit("/", 1)[-1]:
+                bare = bare.rsplit(":", 1)[0]
+            raise _student_error(
+                f"{text!r} is an image name with a tag or digest, not a repository",
+                f"Settings and permissions belong to the whole repository: use {bare!r}.",
+            )
+
+    def _explained(
+        self, action: str, refusal: RegistryError, args: Mapping[str, Any]
+    ) -> RegistryError:
+        """A registry's refusal of a Hub action, in the words of the web UI: which
+        repository, why, and what to do instead."""
+        repository = args.get("repository")
+        if not isinstance(repository, str):
+            return refusal
+        path = self._path(repository)
+        host = self.registry.host
+        if action == "create_repository":
+            if refusal.code not in ("DENIED", "UNAUTHORIZED"):
+                return refusal
+            explained = RegistryError(
+                refusal.code,
+                f"you ({self.user!r}) may not create repositories in {path.split('/')[0]!r}",
+                refusal.detail,
+            )
+            explained.hint = (
+                f"Create it in your own namespace ({self.user}/...) or in an organization "
+                "where you may."
+            )
+            return explained
+        if self.registry.peek(path) is None:
+            own = [p for p in self.registry.repository_paths() if p.startswith(f"{self.user}/")]
+            message = f"there is no repository {path!r} on {host}"
+            hint = "A repository appears with the first push to it. Your repositories here: " + (
+                ", ".join(repr(p) for p in own) if own else "none yet"
+            )
+            explained = RegistryError("NAME_UNKNOWN", message, refusal.detail)
+            explained.hint = hint + "."
+            return explained
+        if refusal.code in ("DENIED", "UNAUTHORIZED"):
+            owner = path.split("/", 1)[0]
+            message = (
+                f"{path!r} belongs to {owner!r}, and you ({self.user!r}) may not change its "
+                "settings"
+            )
+            if refusal.message != ERROR_MESSAGES_DENIED:
+                message += f" ({refusal.message})"
+            explained = RegistryError(refusal.code, message, refusal.detail)
+            explained.hint = (
+                f"Change your own repositories ({self.user}/...) or those of an organization "
+                "where you are an owner (or your team has Admin)."
+            )
+            return explained
+        return refusal
+
     # Repositories
 
     def create_repository(
         self, repository: str, private: bool | None = None, description: str = ""
     ) -> str:
         """Create a repository (``name`` in your namespace, or ``org/name``)."""
+        self._check(repository=repository)
         path = self._path(repository)
         args = {"repository": repository, "private": private, "description": description}
         self._act(
@@ -585,6 +730,7 @@ class Hub:
 
     def set_visibility(self, repository: str, private: bool) -> None:
         """Make a repository private (True) or public (False)."""
+        self._check(repository=repository, private=private)
         path = self._path(repository)
         self._act(
             "set_visibility",
@@ -593,6 +739,7 @@ class Hub:
         )
 
     def set_description(self, repository: str, description: str) -> None:
+        self._check(repository=repository)
         path = self._path(repository)
         self._act(
             "set_description",
@@ -612,6 +759,7 @@ class Hub:
         self._act("set_default_privacy", {"private": private, "namespace": namespace}, do)
 
     def delete_repository(self, repository: str) -> None:
+        self._check(repository=repository)
         path = self._path(repository)
         self._act(
             "delete_repository",
@@ -621,6 +769,7 @@ class Hub:
 
     def add_collaborator(self, repository: str, user: str) -> None:
         """Give ``user`` push and pull on one of your personal repositories."""
+        self._check(repository=repository, user=user)
         path = self._path(repository)
         self._act(
             "add_collaborator",
@@ -629,6 +778,7 @@ class Hub:
         )
 
     def remove_collaborator(self, repository: str, user: str) -> None:
+        self._check(repository=repository, user=user)
         path = self._path(repository)
         self._act(
             "remove_collaborator",
@@ -650,6 +800,7 @@ class Hub:
         return self._act(action, {"org": org, **args}, guarded)
 
     def add_member(self, org: str, user: str, role: str = "member") -> None:
+        self._check(org=org, user=user, role=role)
         self._org_action(
             "add_member",
             org,
@@ -658,6 +809,7 @@ class Hub:
         )
 
     def set_role(self, org: str, user: str, role: str) -> None:
+        self._check(org=org, user=user, role=role)
         self._org_action(
             "set_role",
             org,
@@ -666,11 +818,13 @@ class Hub:
         )
 
     def remove_member(self, org: str, user: str) -> None:
+        self._check(org=org, user=user)
         self._org_action(
             "remove_member", org, {"user": user}, lambda: self.accounts.remove_member(org, user)
         )
 
     def create_team(self, org: str, team: str, description: str = "") -> None:
+        self._check(org=org, team=team)
         self._org_action(
             "create_team",
             org,
@@ -679,6 +833,7 @@ class Hub:
         )
 
     def add_team_member(self, org: str, team: str, user: str) -> None:
+        self._check(org=org, team=team, user=user)
         self._org_action(
             "add_team_member",
             org,
@@ -687,6 +842,7 @@ class Hub:
         )
 
     def remove_team_member(self, org: str, team: str, user: str) -> None:
+        self._check(org=org, team=team, user=user)
         self._org_action(
             "remove_team_member",
             org,
@@ -695,6 +851,7 @@ class Hub:
         )
 
     def delete_team(self, org: str, team: str) -> None:
+        self._check(org=org, team=team)
         self._org_action(
             "delete_team", org, {"team": team}, lambda: self.accounts.delete_team(org, team)
         )
@@ -702,6 +859,7 @@ class Hub:
     def grant(self, org: str, team: str, repository: str, permission: str) -> None:
         """Give a team ``"read"`` (Read-only), ``"write"`` (Read & Write) or ``"admin"``
         on one of the organization's repositories (replacing what it had)."""
+        self._check(org=org, team=team, repository=repository)
         level = _permission(permission)
         path = repository if "/" in repository else f"{org}/{repository}"
         self._org_action(
@@ -712,6 +870,7 @@ class Hub:
         )
 
     def revoke(self, org: str, team: str, repository: str) -> None:
+        self._check(org=org, team=team, repository=repository)
         path = repository if "/" in repository else f"{org}/{repository}"
         self._org_action(
             "revoke",
@@ -728,7 +887,9 @@ class Hub:
             token_scope = TokenScope(scope)
         except ValueError:
             choices = ", ".join(repr(s.value) for s in TokenScope)
-            raise LabkitError(f"unknown token scope {scope!r}: use one of {choices}") from None
+            raise _student_error(
+                f"unknown token scope {scope!r}", f"Use one of {choices}."
+            ) from None
         _, secret = self._act(
             "create_token",
             {"scope": token_scope.value, "description": description},
@@ -742,6 +903,17 @@ class Hub:
             {"token_id": token_id},
             lambda: self.accounts.revoke_token(self.user, token_id),
         )
+
+
+ERROR_MESSAGES_DENIED = "requested access to the resource is denied"
+
+
+def _student_error(message: str, hint: str) -> LabkitError:
+    """A LabkitError for a slip with a Hub action: ``str()`` names the mistake, ``hint`` the
+    fix (labkit's notebook handler shows both, without a traceback)."""
+    error = LabkitError(message)
+    error.hint = hint
+    return error
 
 
 def _permission(value: str | Permission) -> Permission:
@@ -758,7 +930,7 @@ def _permission(value: str | Permission) -> Permission:
     try:
         return names[str(value).strip().lower()]
     except KeyError:
-        raise LabkitError(
-            f"unknown permission {value!r}: use 'read' (Read-only), 'write' (Read & Write) "
-            "or 'admin' (Admin)"
+        raise _student_error(
+            f"unknown permission {value!r}",
+            "Use 'read' (Read-only), 'write' (Read & Write) or 'admin' (Admin).",
         ) from None

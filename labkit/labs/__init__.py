@@ -64,7 +64,15 @@ class Lab:
         for exercise in self.exercises:
             if exercise.id == exercise_id:
                 return exercise
-        raise LabkitError(f"lab {self.id} has no exercise {exercise_id!r}")
+        import difflib
+
+        ids = [e.id for e in self.exercises]
+        error = LabkitError(f"lab {self.id} has no exercise {exercise_id!r}")
+        close = difflib.get_close_matches(str(exercise_id), ids, n=1)
+        error.hint = (f"Did you mean {close[0]!r}? " if close else "") + (
+            "Its exercises: " + ", ".join(repr(i) for i in ids) + "."
+        )
+        raise error
 
     def params_for(self, student: str) -> dict[str, Any]:
         """The lab-level variant parameters (the student's Docker ID, teammates, ...)."""
@@ -205,5 +213,11 @@ def get_lab(lab_id: str, extra: str | os.PathLike[str] | None = None) -> Lab:
     try:
         return labs[lab_id]
     except KeyError:
+        import difflib
+
         known = ", ".join(labs) or "none"
-        raise LabkitError(f"no lab {lab_id!r} (known labs: {known})") from None
+        error = LabkitError(f"no lab {lab_id!r} (known labs: {known})")
+        close = difflib.get_close_matches(str(lab_id), list(labs), n=1)
+        if close:
+            error.hint = f"Did you mean {close[0]!r}?"
+        raise error from None

@@ -127,10 +127,23 @@ def pushed_manifest(client: Any, reference: str) -> bytes:
     """The manifest bytes the registry holds for ``reference``, fetched as ``client`` (with
     its login), the way ``docker push`` and ``docker pull`` see them: hash them with
     ``hashlib.sha256`` to check the digest the push printed."""
+    from labkit.errors import LabkitError, RegistryError
+
     ref = parse_reference(reference).with_default_tag()
     registry = client.world.registry(ref.domain)
     principal = client.principal_for(ref.domain)
-    return registry.get_manifest(principal, ref.path, ref.digest or ref.tag).data
+    try:
+        return registry.get_manifest(principal, ref.path, ref.digest or ref.tag).data
+    except RegistryError:
+        repo = registry.peek(ref.path)
+        tags = sorted(registry.repository(ref.path).tags) if repo is not None else []
+        error = LabkitError(f"the registry holds no image {ref.familiar!r} that you can fetch")
+        error.hint = (
+            f"Its tags: {', '.join(tags)}. "
+            if tags and principal.user and ref.path.startswith(f"{principal.user}/")
+            else ""
+        ) + "Fetch a name you pushed (and are logged in for), such as the one `docker push` used."
+        raise error from None
 
 
 @cache

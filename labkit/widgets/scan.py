@@ -22,7 +22,9 @@ class ScanView:
         try:
             self.report = world.scan(reference)
         except (LabkitError, ValueError) as error:
-            self.error = str(error)
+            self.error = getattr(error, "message", None) or str(error)
+            if getattr(error, "hint", ""):
+                self.error += f". {error.hint}"
         self.output = widgets.HTML(self._html())
         self.widget = self.output
 
