@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from labkit.accounts import Accounts, Action, Decision, Principal, RepoFacts
+from labkit.blobstore import BlobSource, BlobStore, MemoryBlobStore, Received
 from labkit.errors import RegistryError
 from labkit.oci import parse_manifest, sha256_digest
 
@@ -156,6 +157,7 @@ class Registry:
         aliases: Iterable[str] = (),
         title: str = "",
         owner: str | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.host = host
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
@@ -167,7 +169,8 @@ class Registry:
         self.owner = owner
         self._repos: dict[str, Repository] = {}
         self._seeds: dict[str, Seed] = {}
-        self._blobs: dict[str, bytes | Callable[[], bytes]] = {}
+        # Blob bytes by digest, wherever the store keeps them (memory by default).
+        self.blobs: BlobStore = blobs if blobs is not None else MemoryBlobStore()
         self._uploads: dict[str, _Upload] = {}
         # Blobs pushed before a repository's first manifest wait here, invisible, so that a
         # failed first push creates nothing.
@@ -190,7 +193,7 @@ class Registry:
         if repo is not None and loader is not None:
             for tag, media_type, data, blobs in loader():
                 for digest, read in blobs.items():
-                    self._blobs.setdefault(digest, read)
+                    self.blobs.put(digest, read)
                     repo.blobs.add(digest)
                 digest = sha256_digest(data)
                 repo.manifests[digest] = StoredManifest(digest, media_type, data)
@@ -278,13 +281,6 @@ class Registry:
 
     # -- blobs ---------------------------------------------------------------------------
 
-    def _blob_bytes(self, digest: str) -> bytes:
-        value = self._blobs[digest]
-        if callable(value):
-            value = value()
-            self._blobs[digest] = value
-        return value
-
     def check_blob(self, principal: Principal, path: str, digest: str) -> int:
         """HEAD a blob: its size, or BLOB_UNKNOWN when it is not in this repository.
 
@@ -296,18 +292,29 @@ class Registry:
             staged = self._staging.get(path)
             if staged is None or digest not in staged.blobs:
                 raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
-            return len(self._blob_bytes(digest))
+            return self.blobs.size(digest)
         repo = self._pullable(principal, path)
         if digest not in repo.blobs:
             raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
-        return len(self._blob_bytes(digest))
+        return self.blobs.size(digest)
 
     def get_blob(self, principal: Principal, path: str, digest: str) -> bytes:
         """GET a blob's bytes."""
+        return self.open_blob(principal, path, digest).read(0, self.blobs.size(digest))
+
+    def open_blob(self, principal: Principal, path: str, digest: str) -> BlobSource:
+        """A reader of a blob's bytes (a server streams from it without a lock: stored
+        bytes never change). Readable as soon as the upload's PUT answered, before any
+        manifest: the Location of a finished upload is pullable, as the spec requires."""
+        if path not in self._repos and self._may_push(principal, path):
+            staged = self._staging.get(path)
+            if staged is None or digest not in staged.blobs:
+                raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
+            return self.blobs.open(digest)
         repo = self._pullable(principal, path)
         if digest not in repo.blobs:
             raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
-        return self._blob_bytes(digest)
+        return self.blobs.open(digest)
 
     def mount_blob(self, principal: Principal, path: str, digest: str, source: str) -> bool:
         """Cross-repository mount: link ``digest`` from ``source`` into ``path``.
@@ -340,22 +347,36 @@ class Registry:
         return sum(map(len, upload.chunks))
 
     def finish_upload(
-        self, upload_id: str, digest: str, data: bytes = b"", *, size: int | None = None
+        self,
+        upload_id: str,
+        digest: str | None,
+        data: bytes = b"",
+        *,
+        size: int | None = None,
+        received: Received | None = None,
     ) -> str:
         """PUT the last chunk and close the session; the blob becomes visible only now.
 
         ``size`` is the declared length (Content-Length): a mismatch is SIZE_INVALID. A digest
-        that does not match the bytes is DIGEST_INVALID. Either way the session is closed and
-        nothing is stored.
+        that does not match the bytes is DIGEST_INVALID, the session closed and nothing
+        stored. A missing or malformed digest is DIGEST_INVALID too but, as in distribution,
+        the session stays open for a retry. ``received``: the whole blob as a server spooled
+        and hashed it (then ``data`` is empty); committing it is a move, not a copy.
         """
         upload = self._upload(upload_id)
-        del self._uploads[upload_id]
-        content = b"".join([*upload.chunks, bytes(data)])
-        if size is not None and size != len(data):
-            raise RegistryError("SIZE_INVALID", detail={"declared": size, "received": len(data)})
-        if not DIGEST_PATTERN.fullmatch(digest) or sha256_digest(content) != digest:
+        if not digest or not DIGEST_PATTERN.fullmatch(digest):
             raise RegistryError("DIGEST_INVALID", detail={"digest": digest})
-        self._blobs.setdefault(digest, content)
+        del self._uploads[upload_id]
+        if received is None:
+            received = Received.of(b"".join([*upload.chunks, bytes(data)]))
+            if size is not None and size != len(data):
+                raise RegistryError(
+                    "SIZE_INVALID", detail={"declared": size, "received": len(data)}
+                )
+        if received.digest != digest:
+            self.blobs.discard(received)
+            raise RegistryError("DIGEST_INVALID", detail={"digest": digest})
+        self.blobs.add(received)
         self._link(upload.path, digest)
         return digest
 
@@ -560,7 +581,7 @@ class Registry:
                 missing += [d for d in manifest.referenced_manifests if d not in repo.manifests]
                 problems += [f"{repo.path}@{digest} needs missing {d}" for d in missing]
             problems += [
-                f"{repo.path} links unknown blob {d}" for d in repo.blobs - set(self._blobs)
+                f"{repo.path} links unknown blob {d}" for d in repo.blobs - self.blobs.digests()
             ]
         return problems
 

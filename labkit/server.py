@@ -24,15 +24,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import json
+import os
 import re
 import secrets
 import socket
+import tempfile
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from asyncio import Future
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,10 +44,12 @@ from urllib.parse import quote, urlencode
 
 import tornado.httpserver
 import tornado.ioloop
+import tornado.iostream
 import tornado.netutil
 import tornado.web
 
 from labkit.accounts import ANONYMOUS, Action, Principal
+from labkit.blobstore import BlobSource, Received
 from labkit.errors import RegistryError
 from labkit.registry import DIGEST_PATTERN, NAME_PATTERN, Registry
 from labkit.world import World
@@ -60,7 +66,17 @@ __all__ = [
 
 API_VERSION = "registry/2.0"
 TOKEN_LIFETIME = 300  # seconds; the token spec asks for at least 60
-MAX_BODY_BYTES = 64 * 1024 * 1024
+# Upload sessions older than this are purged, as distribution's upload purging does (its
+# default age: 168 h); the purge runs every PURGE_INTERVAL seconds, as do token pruning.
+UPLOAD_LIFETIME = 168 * 3600.0
+PURGE_INTERVAL = 60.0
+SPOOL_THRESHOLD = 1 << 20  # an upload's first MiB in memory, the rest in its own file
+SPOOL_BUDGET = 32 << 20  # memory for all uploads together; past it, every spool is a file
+STREAM_CHUNK = 256 << 10  # a blob is answered 256 KiB at a time, each flushed
+MAX_SMALL_BODY = 4 << 20  # manifests: distribution's limit (4 MiB)
+MAX_DISCARD = 64 << 20  # a refused request's body up to this is read (and dropped) first
+MAX_BLOB_BYTES = 1 << 42  # a blob upload has no practical limit (4 TiB)
+MAX_HEADER_BYTES = 1 << 20  # Go's http.DefaultMaxHeaderBytes
 
 _LOCKS: weakref.WeakKeyDictionary[World, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
@@ -118,6 +134,15 @@ class TokenStore:
             return None
         return grant
 
+    def prune(self) -> None:
+        """Forget every expired token (a timer calls it: memory stays bounded)."""
+        now = self.clock()
+        for token in [t for t, g in self._grants.items() if g.expires <= now]:
+            del self._grants[token]
+
+    def __len__(self) -> int:
+        return len(self._grants)
+
     def expire_all(self) -> None:
         """Forget every token (tests use it to check that clients fetch a new one)."""
         self._grants.clear()
@@ -156,17 +181,142 @@ def _grantable(registry: Registry, principal: Principal, scope: tuple[str, str, 
 # -- the application ------------------------------------------------------------------------
 
 
-class _State:
-    """What every handler shares: the world, its registry, tokens and upload sessions."""
+class _Budget:
+    """Bytes of upload bodies held in memory, across every session; past ``limit`` a spool
+    goes to its file at once, so memory stays bounded whatever the mix of uploads."""
 
-    def __init__(self, world: World, registry: Registry, lock: threading.RLock) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, count: int) -> bool:
+        if self.used + count > self.limit:
+            return False
+        self.used += count
+        return True
+
+    def give(self, count: int) -> None:
+        self.used -= count
+
+
+class _Spool:
+    """One upload's bytes as they arrive: hashed at once, kept in memory up to ``threshold``
+    (and while the shared budget allows), then in a temporary file of its own."""
+
+    def __init__(self, folder: str, threshold: int, budget: _Budget) -> None:
+        self.folder = folder
+        self.threshold = threshold
+        self.budget = budget
+        self.hasher = hashlib.sha256()
+        self.size = 0
+        self.buffer = bytearray()
+        self.file: Any = None
+        self.path: str | None = None
+
+    def write(self, chunk: bytes) -> None:
+        self.hasher.update(chunk)
+        self.size += len(chunk)
+        if self.file is None:
+            if len(self.buffer) + len(chunk) <= self.threshold and self.budget.take(len(chunk)):
+                self.buffer += chunk
+                return
+            fd, self.path = tempfile.mkstemp(dir=self.folder, prefix="upload-")
+            self.file = os.fdopen(fd, "wb", buffering=0)
+            self.file.write(self.buffer)
+            self.budget.give(len(self.buffer))
+            self.buffer = bytearray()
+        self.file.write(chunk)
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self.hasher.hexdigest()
+
+    def sync(self) -> None:
+        """fsync the file (``--data``); a server runs it off the IO loop."""
+        if self.file is not None:
+            os.fsync(self.file.fileno())
+
+    def received(self) -> Received:
+        """Hand the bytes over (the spool is empty afterwards)."""
+        if self.file is not None:
+            self.file.close()
+            found = Received(self.digest, self.size, path=self.path, synced=True)
+            self.file, self.path = None, None
+            return found
+        found = Received(self.digest, self.size, data=bytes(self.buffer))
+        self.discard()
+        return found
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+            self.path = None
+        self.budget.give(len(self.buffer))
+        self.buffer = bytearray()
+
+
+class _Capped:
+    """A small request body (a manifest) in memory, up to ``limit`` bytes; beyond that the
+    rest is counted and dropped, and the request is answered as too large."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size <= self.limit:
+            self.data += chunk
+
+    @property
+    def overflow(self) -> bool:
+        return self.size > self.limit
+
+
+class _State:
+    """What every handler shares: the world, its registry, tokens, upload sessions, the
+    spool, and the timers that expire what is abandoned."""
+
+    def __init__(
+        self,
+        world: World,
+        registry: Registry,
+        lock: threading.RLock,
+        *,
+        upload_lifetime: float = UPLOAD_LIFETIME,
+        spool_threshold: int = SPOOL_THRESHOLD,
+        spool_budget: int = SPOOL_BUDGET,
+        spool_dir: str | None = None,
+        journal: Any = None,
+    ) -> None:
         self.world = world
         self.registry = registry
         self.lock = lock
         self.tokens = TokenStore()
         self.uploads: dict[str, _Session] = {}
-        self.challenged: set[tuple[str, tuple]] = set()
+        self.challenged: dict[tuple[str, tuple], float] = {}  # (token, scopes) -> expiry
         self.realm = ""  # set once the port is known
+        self.upload_lifetime = upload_lifetime
+        self.spool_threshold = spool_threshold
+        self.budget = _Budget(spool_budget)
+        self.journal = journal  # labkit.datadir.DataDir for --data, else None
+        self._own_spool: tempfile.TemporaryDirectory | None = None
+        if spool_dir is None:
+            store_tmp = getattr(registry.blobs, "tmp", None)  # same file system: a rename
+            if store_tmp is None:
+                self._own_spool = tempfile.TemporaryDirectory(prefix="labkit-spool-")
+                store_tmp = self._own_spool.name
+            spool_dir = store_tmp
+        self.spool_dir = spool_dir
+        self.timers: list[tornado.ioloop.PeriodicCallback] = []
+        self.purge_interval = PURGE_INTERVAL
 
     @property
     def service(self) -> str:
@@ -176,13 +326,55 @@ class _State:
     def needs_auth(self) -> bool:
         return not self.registry.profile.open_access
 
+    def spool(self) -> _Spool:
+        return _Spool(self.spool_dir, self.spool_threshold, self.budget)
+
+    def purge(self) -> None:
+        """Expire upload sessions older than the upload lifetime (distribution's upload
+        purging: age since the session started), expired tokens and challenge records."""
+        now = time.monotonic()
+        for public_id, session in list(self.uploads.items()):
+            if session.busy or now - session.started < self.upload_lifetime:
+                continue
+            del self.uploads[public_id]
+            session.spool.discard()
+            with self.lock:
+                try:
+                    self.registry.cancel_upload(session.upload_id)
+                except RegistryError:
+                    pass
+        self.tokens.prune()
+        for key, expiry in list(self.challenged.items()):
+            if expiry <= now:
+                del self.challenged[key]
+
+    def start_timers(self, interval: float) -> None:
+        timer = tornado.ioloop.PeriodicCallback(self.purge, interval * 1000)
+        timer.start()
+        self.timers.append(timer)
+
+    def close(self) -> None:
+        for timer in self.timers:
+            timer.stop()
+        for session in self.uploads.values():
+            session.spool.discard()
+        self.uploads.clear()
+        if self._own_spool is not None:
+            self._own_spool.cleanup()
+
 
 @dataclass
 class _Session:
     upload_id: str  # the registry's own id
     name: str
     principal: Principal
-    received: int = 0
+    spool: _Spool
+    started: float = field(default_factory=time.monotonic)
+    busy: bool = False  # a request is writing to it now
+
+    @property
+    def received(self) -> int:
+        return self.spool.size
 
 
 class _Challenge(Exception):
@@ -198,8 +390,17 @@ class _NotFound(Exception):
     """No such route: Go's plain ``404 page not found``."""
 
 
+class _MethodNotAllowed(Exception):
+    """A known route without this method: gorilla's ``405 Method not allowed`` (OPTIONS:
+    ``200``), with ``Allow``."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__("method not allowed")
+        self.allowed = allowed
+
+
 class _Base(tornado.web.RequestHandler):
-    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
     def initialize(self, state: _State) -> None:
         self.state = state
@@ -221,6 +422,13 @@ class _Base(tornado.web.RequestHandler):
 
     def send_errors(self, status: int, entries: list[dict]) -> None:
         self.send_json(status, {"errors": entries})
+
+    def send_text(self, status: int, text: str) -> None:
+        """Go's ``http.Error``: plain text, ``nosniff``."""
+        self.set_status(status)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(b"" if self.request.method == "HEAD" else text.encode())
 
     def challenge_header(self, scopes: list[tuple[str, str, str]], error: str | None) -> str:
         parts = [f'realm="{self.state.realm}"', f'service="{self.state.service}"']
@@ -290,45 +498,141 @@ class TokenHandler(_Base):
         )
 
 
+# The methods distribution's router accepts on each route (its gorilla MethodHandler).
+_ALLOWED = {
+    "base": ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+    "catalog": ("GET",),
+    "tags": ("GET",),
+    "manifest": ("DELETE", "GET", "HEAD", "PUT"),
+    "uploads": ("POST",),
+    "upload": ("DELETE", "GET", "HEAD", "PATCH", "PUT"),
+    "blob": ("DELETE", "GET", "HEAD"),
+}
+
+Pending = Callable[[], Awaitable[None]]
+
+
+@tornado.web.stream_request_body
 class RegistryHandler(_Base):
-    """Every ``/v2/...`` request: route, authorize, call the registry, answer."""
+    """Every ``/v2/...`` request: route and authorize (``prepare``, under the world lock),
+    take the body as it arrives (``data_received``: a spool for blobs, a capped buffer
+    otherwise), then commit (the lock again, briefly) or stream the answer (no lock)."""
 
-    def get(self) -> None:
-        self.dispatch()
+    pending: Pending | None = None
+    sink: _Spool | _Capped | None = None
+    session: _Session | None = None
+    _deferring = False
+    _deferred: tuple[Any] | None = None
 
-    def head(self) -> None:
-        self.dispatch()
+    async def prepare(self) -> None:
+        self.sink = _Capped(MAX_SMALL_BODY)
+        await self._route_first()
 
-    def post(self) -> None:
-        self.dispatch()
+    def data_received(self, chunk: bytes) -> None:
+        if self.sink is not None and not self._finished:
+            self.sink.write(chunk)
 
-    def put(self) -> None:
-        self.dispatch()
+    async def _run(self) -> None:
+        if self._deferred is not None:
+            super().finish(self._deferred[0])
+            return
+        if self._finished:
+            return
+        pending, self.pending = self.pending, None
+        if pending is None:
+            raise RuntimeError("a routed request has nothing to do")  # a bug, never a client
+        await self._guard(pending)
 
-    def patch(self) -> None:
-        self.dispatch()
+    get = head = post = put = patch = delete = options = _run
 
-    def delete(self) -> None:
-        self.dispatch()
+    def on_finish(self) -> None:
+        self._release()
+
+    def on_connection_close(self) -> None:
+        """The client went away mid-request (an abandoned upload): drop its bytes."""
+        self._release()
+
+    def _release(self) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            session.busy = False
+            if session.upload_id not in self._live_uploads():
+                session.spool.discard()
+
+    def _live_uploads(self) -> set[str]:
+        return {s.upload_id for s in self.state.uploads.values()}
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def dispatch(self) -> None:
+    async def _guard(self, step: Callable[[], Any]) -> None:
+        """Run ``step``; answer whatever it raises as distribution would."""
         try:
-            with self.state.lock:
-                self.route()
-        except _Challenge as challenge:
-            self.send_challenge(challenge)
-        except _NotFound:
-            self.set_status(404)
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.finish(b"" if self.request.method == "HEAD" else b"404 page not found\n")
-        except RegistryError as error:
+            result = step()
+            if result is not None:
+                await result
+        except (_Challenge, _NotFound, _MethodNotAllowed, RegistryError) as error:
+            self._refuse(error)
+        except tornado.iostream.StreamClosedError:
+            pass  # the client left while we answered
+
+    async def _route_first(self) -> None:
+        """Route and authorize, with every answer held back until the body has been read
+        (tornado closes a connection answered before its body, which keep-alive clients
+        see as a reset). A refusal of a large body is answered at once, closing."""
+        self._deferring = True
+        try:
+            try:
+                self._route_locked()
+            except (_Challenge, _NotFound, _MethodNotAllowed, RegistryError) as error:
+                self.sink = _Capped(0)  # what is still coming is read and dropped
+                self._release()
+                if not self._body_is_small():
+                    self._deferring = False
+                    self.set_header("Connection", "close")
+                self._refuse(error)
+        finally:
+            self._deferring = False
+
+    def finish(self, chunk: Any = None) -> Future[None]:
+        if self._deferring:  # answered while routing: sent once the body is in
+            self._deferred = (chunk,)
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        return super().finish(chunk)
+
+    def _body_is_small(self) -> bool:
+        headers = self.request.headers
+        if "chunked" in headers.get("Transfer-Encoding", "").lower():
+            return True
+        length = headers.get("Content-Length", "0").strip()
+        return length.isdigit() and int(length) <= MAX_DISCARD
+
+    def _refuse(self, error: Exception) -> None:
+        if isinstance(error, _Challenge):
+            self.send_challenge(error)
+        elif isinstance(error, _NotFound):
+            self.send_text(404, "404 page not found\n")
+        elif isinstance(error, _MethodNotAllowed):
+            self.set_header("Allow", ", ".join(sorted(error.allowed)))
+            if self.request.method == "OPTIONS":
+                self.set_status(200)
+                self.set_header("Content-Length", "0")
+                self.finish()
+            else:
+                self.send_text(405, "Method not allowed\n")
+        elif isinstance(error, RegistryError):
             if error.status == 401:
                 scopes = self._scopes_needed()
                 self.send_challenge(_Challenge(scopes), error)
             else:
                 self.send_errors(error.status, [error.to_json()])
+        else:
+            raise error
+
+    def _route_locked(self) -> None:
+        with self.state.lock:
+            self.route()
 
     def _scopes_needed(self) -> list[tuple[str, str, str]]:
         name = getattr(self, "name", None)
@@ -336,7 +640,7 @@ class RegistryHandler(_Base):
 
     def _actions(self) -> list[str]:
         method = self.request.method
-        if method in ("GET", "HEAD"):
+        if method in ("GET", "HEAD", "OPTIONS"):
             return ["pull"]
         if method == "DELETE":
             return ["delete"]
@@ -362,7 +666,7 @@ class RegistryHandler(_Base):
                     "WWW-Authenticate", self.challenge_header(scopes, "insufficient_scope")
                 )
                 raise RegistryError("DENIED")
-            self.state.challenged.add(key)
+            self.state.challenged[key] = grant.expires
             raise _Challenge(scopes, "insufficient_scope")
         self.grant = grant
         return grant.principal
@@ -373,17 +677,21 @@ class RegistryHandler(_Base):
         if grant is not None and not set(scopes) <= grant.granted:
             raise RegistryError("DENIED")
 
+    def allow(self, kind: str) -> None:
+        """405 (OPTIONS: 200) unless the route takes this method, after authorization, as
+        distribution checks the token before its router's method table."""
+        if self.request.method not in _ALLOWED[kind] or self.request.method == "OPTIONS":
+            raise _MethodNotAllowed(_ALLOWED[kind])
+
     def route(self) -> None:
         path = self.request.path
         if path in ("/v2", "/v2/"):
-            if self.request.method not in ("GET", "HEAD"):
-                raise _NotFound
             self.principal([])
+            if self.request.method == "OPTIONS":
+                self.allow("base")
             self.send_json(200, {})
             return
         if path == "/v2/_catalog":
-            if self.request.method != "GET":
-                raise _NotFound
             self.catalog()
             return
         for kind, pattern in ROUTES:
@@ -392,7 +700,7 @@ class RegistryHandler(_Base):
                 continue
             self.name = match["name"]
             if not NAME_PATTERN.fullmatch(self.name) or len(self.name) > 255:
-                raise RegistryError("NAME_INVALID", detail={"name": self.name})
+                raise RegistryError("NAME_INVALID", detail={"name": self.name[:300]})
             getattr(self, f"on_{kind}")(match)
             return
         raise _NotFound
@@ -416,10 +724,28 @@ class RegistryHandler(_Base):
             self.set_header("Link", f'<{self.request.path}?{query}>; rel="next"')
         self.send_json(200, {**extra, key: items})
 
+    def then(self, pending: Pending) -> None:
+        """What to do once the body has arrived (or at once, for a request without one)."""
+        self.pending = pending
+
+    def small_body(self) -> bytes:
+        """The body of a request that is not a blob upload; too large is 413, as Go's
+        ``http.MaxBytesReader`` would have it refused."""
+        sink = self.sink
+        assert isinstance(sink, _Capped)
+        if sink.overflow:
+            raise RegistryError(
+                "MANIFEST_INVALID",
+                message=f"request body over {sink.limit} bytes",
+                detail={"size": sink.size, "limit": sink.limit},
+            )
+        return bytes(sink.data)
+
     # -- endpoints -------------------------------------------------------------------------
 
     def catalog(self) -> None:
         principal = self.principal([("registry", "catalog", "*")])
+        self.allow("catalog")
         n, last = self.page_args()
         registry = self.state.registry
         items = registry.catalog(principal, None, last)
@@ -427,9 +753,8 @@ class RegistryHandler(_Base):
         self.send_page("repositories", page, n, len(items) > len(page), {})
 
     def on_tags(self, match: re.Match) -> None:
-        if self.request.method != "GET":
-            raise _NotFound
         principal = self.principal([("repository", self.name, "pull")])
+        self.allow("tags")
         n, last = self.page_args()
         items = self.state.registry.list_tags(principal, self.name, None, last)
         page = items if n is None else items[:n]
@@ -441,26 +766,51 @@ class RegistryHandler(_Base):
         if method == "DELETE":
             self.principal([("repository", self.name, "delete")])
             raise RegistryError("UNSUPPORTED")
-        if method not in ("GET", "HEAD"):
-            raise _NotFound
         principal = self.principal([("repository", self.name, "pull")])
+        self.allow("blob")
         if not DIGEST_PATTERN.fullmatch(digest):
             raise RegistryError("DIGEST_INVALID", detail={"digest": digest})
         registry = self.state.registry
         try:
-            if method == "HEAD":
-                size = registry.check_blob(principal, self.name, digest)
-                body = b""
-            else:
-                body = registry.get_blob(principal, self.name, digest)
-                size = len(body)
+            source = registry.open_blob(principal, self.name, digest)
         except RegistryError as error:
             raise self._blob_refusal(principal, digest, error) from None
-        self.set_header("Content-Type", "application/octet-stream")
-        self.set_header("Content-Length", str(size))
-        self.set_header("Docker-Content-Digest", digest)
-        self.set_header("Etag", f'"{digest}"')
-        self.finish(body)
+        self.then(lambda: self.stream_blob(source, digest))
+
+    async def stream_blob(self, source: BlobSource, digest: str) -> None:
+        """Answer a blob GET/HEAD from ``source``, a range at a time, each chunk flushed
+        before the next is read (a slow reader holds one chunk, not the blob)."""
+        try:
+            size = source.size
+            start, end = 0, size - 1
+            self.set_header("Accept-Ranges", "bytes")
+            self.set_header("Content-Type", "application/octet-stream")
+            self.set_header("Docker-Content-Digest", digest)
+            self.set_header("Etag", f'"{digest}"')
+            wanted = _parse_range(self.request.headers.get("Range"), size)
+            if wanted == "unsatisfiable":
+                self.set_header("Content-Range", f"bytes */{size}")
+                self.send_text(416, "http: invalid range: failed to overlap\n")
+                return
+            if wanted is not None:
+                start, end = wanted
+                self.set_status(206)
+                self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
+            self.set_header("Content-Length", str(end - start + 1))
+            if self.request.method == "HEAD":
+                self.finish()
+                return
+            offset = start
+            while offset <= end:
+                chunk = source.read(offset, min(STREAM_CHUNK, end + 1 - offset))
+                if not chunk:
+                    raise tornado.iostream.StreamClosedError()  # the store lost the file
+                offset += len(chunk)
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        finally:
+            source.close()
 
     def _blob_refusal(self, principal: Principal, digest: str, error: RegistryError):
         """A pusher asking about a blob of a repository its first push has not created yet
@@ -486,16 +836,8 @@ class RegistryHandler(_Base):
             self.set_header("Etag", f'"{stored.digest}"')
             self.finish(b"" if method == "HEAD" else stored.data)
         elif method == "PUT":
-            principal = self.principal(self._push_scopes())
-            media_type = self.request.headers.get("Content-Type") or None
-            digest = registry.put_manifest(
-                principal, self.name, reference, self.request.body, media_type
-            )
-            self.set_status(201)
-            self.set_header("Location", f"/v2/{self.name}/manifests/{digest}")
-            self.set_header("Docker-Content-Digest", digest)
-            self.set_header("Content-Length", "0")
-            self.finish()
+            self.principal(self._push_scopes())
+            self.then(lambda: self._put_manifest(reference))
         elif method == "DELETE":
             principal = self.principal([("repository", self.name, "delete")])
             if reference.startswith("sha256:") or ":" in reference:
@@ -504,19 +846,41 @@ class RegistryHandler(_Base):
                 registry.delete_manifest(principal, self.name, reference)
             else:
                 registry.delete_tag(principal, self.name, reference)
+            self._journal()
             self.set_status(202)
             self.set_header("Content-Length", "0")
             self.finish()
         else:
-            raise _NotFound
+            self.principal([("repository", self.name, "pull")])
+            self.allow("manifest")
+
+    async def _put_manifest(self, reference: str) -> None:
+        data = self.small_body()
+        media_type = self.request.headers.get("Content-Type") or None
+        with self.state.lock:
+            principal = self.principal(self._push_scopes())
+            digest = self.state.registry.put_manifest(
+                principal, self.name, reference, data, media_type
+            )
+            self._journal()
+        self.set_status(201)
+        self.set_header("Location", f"/v2/{self.name}/manifests/{digest}")
+        self.set_header("Docker-Content-Digest", digest)
+        self.set_header("Content-Length", "0")
+        self.finish()
+
+    def _journal(self) -> None:
+        """``--data``: write what this request changed in the repository (under the lock,
+        before the answer: an answered change is on disk)."""
+        if self.state.journal is not None:
+            self.state.journal.repository_changed(self.state.registry, self.name)
 
     def _push_scopes(self) -> list[tuple[str, str, str]]:
         return [("repository", self.name, "pull"), ("repository", self.name, "push")]
 
     def on_uploads(self, match: re.Match) -> None:
-        if self.request.method != "POST":
-            raise _NotFound
         principal = self.principal(self._push_scopes())
+        self.allow("uploads")
         registry = self.state.registry
         mount, source = self.query("mount"), self.query("from")
         if (
@@ -524,63 +888,96 @@ class RegistryHandler(_Base):
             and source
             and registry.mount_blob(principal, self.name, mount, source)
         ):
+            self._journal()
             self.send_created(mount)
             return
         upload_id = registry.start_upload(principal, self.name)
-        session = _Session(upload_id, self.name, principal)
+        session = _Session(upload_id, self.name, principal, self.state.spool())
         digest = self.query("digest")
         if digest is not None:  # monolithic upload in one POST
-            self.finish_session(session, digest, self.request.body)
+            self.take_body(session)
+            self.then(lambda: self._commit(session, digest, None))
             return
         public_id = str(uuid.uuid4())
         self.state.uploads[public_id] = session
         self.send_session(202, public_id, session)
 
+    def take_body(self, session: _Session) -> None:
+        """The body goes to the session's spool, however large."""
+        session.busy = True
+        self.session = session
+        self.sink = session.spool
+        self.request.connection.set_max_body_size(MAX_BLOB_BYTES)
+
     def on_upload(self, match: re.Match) -> None:
         public_id = match["upload"]
         method = self.request.method
-        self.principal(self._push_scopes() if method != "GET" else [self._push_scopes()[0]])
+        self.principal(
+            self._push_scopes() if method not in ("GET", "HEAD") else [self._push_scopes()[0]]
+        )
+        self.allow("upload")
         self.require_granted([("repository", self.name, "push")])
         session = self.state.uploads.get(public_id)
         if session is None or session.name != self.name or not self._owns(session):
             raise RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"upload": public_id})
         registry = self.state.registry
-        if method == "GET":
+        if method in ("GET", "HEAD"):
             self.send_session(204, public_id, session)
-        elif method == "PATCH":
+            return
+        if session.busy:  # another request is writing to this session right now
+            raise RegistryError("BLOB_UPLOAD_INVALID", detail={"upload": public_id})
+        if method == "PATCH":
             content_range = self.request.headers.get("Content-Range")
-            body = self.request.body
+            declared = self.request.headers.get("Content-Length")
             if content_range is not None:
                 found = re.fullmatch(r"(?:bytes=)?([0-9]+)-([0-9]+)", content_range.strip())
                 if (
                     found is None
                     or int(found[1]) != session.received
-                    or int(found[2]) - int(found[1]) + 1 != len(body)
+                    or declared is None
+                    or int(found[2]) - int(found[1]) + 1 != int(declared)
                 ):
                     raise RegistryError("RANGE_INVALID", detail={"range": content_range})
-            session.received = registry.upload_chunk(session.upload_id, body)
-            self.send_session(202, public_id, session)
+            self.take_body(session)
+            self.then(lambda: self._patched(public_id, session))
         elif method == "PUT":
-            del self.state.uploads[public_id]
-            self.finish_session(session, self.query("digest"), self.request.body)
+            digest = self.query("digest")
+            if not digest or not DIGEST_PATTERN.fullmatch(digest):
+                # as distribution: answered before the body is read; the session stays
+                raise RegistryError("DIGEST_INVALID", detail={"digest": digest})
+            self.take_body(session)
+            self.then(lambda: self._commit(session, digest, public_id))
         elif method == "DELETE":
             del self.state.uploads[public_id]
+            session.spool.discard()
             registry.cancel_upload(session.upload_id)
             self.set_status(204)
+            self.set_header("Content-Length", "0")
             self.finish()
-        else:
-            raise _NotFound
+
+    async def _patched(self, public_id: str, session: _Session) -> None:
+        self.send_session(202, public_id, session)
+
+    async def _commit(self, session: _Session, digest: str, public_id: str | None) -> None:
+        """The closing PUT (or a monolithic POST): the bytes are all spooled and hashed;
+        fsync off the IO loop when durable, then commit under the lock (a rename)."""
+        if public_id is not None:
+            self.state.uploads.pop(public_id, None)
+        spool = session.spool
+        if self.state.journal is not None:
+            await tornado.ioloop.IOLoop.current().run_in_executor(None, spool.sync)
+        received = spool.received()
+        with self.state.lock:
+            try:
+                self.state.registry.finish_upload(session.upload_id, digest, received=received)
+            except BaseException:
+                self.state.registry.blobs.discard(received)
+                raise
+            self._journal()
+        self.send_created(digest)
 
     def _owns(self, session: _Session) -> bool:
         return not self.state.needs_auth or session.principal == self.grant.principal
-
-    def finish_session(self, session: _Session, digest: str | None, body: bytes) -> None:
-        registry = self.state.registry
-        if not digest:
-            registry.cancel_upload(session.upload_id)
-            raise RegistryError("DIGEST_INVALID", detail={"digest": None})
-        registry.finish_upload(session.upload_id, digest, body)
-        self.send_created(digest)
 
     def send_created(self, digest: str) -> None:
         self.set_status(201)
@@ -596,6 +993,40 @@ class RegistryHandler(_Base):
         self.set_header("Docker-Upload-UUID", public_id)
         self.set_header("Content-Length", "0")
         self.finish()
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """One ``bytes=`` range as Go's ``http.ServeContent`` reads it: (start, end), None to
+    send the whole blob (no header, several ranges, or a malformed one is ignored as Go
+    does for a single unparsable spec? no: Go answers 416), or "unsatisfiable"."""
+    if header is None:
+        return None
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip() != "bytes" or not spec or "," in spec:
+        return None if "," in spec else "unsatisfiable"
+    first, dash, last = spec.strip().partition("-")
+    if not dash:
+        return "unsatisfiable"
+    first, last = first.strip(), last.strip()
+    try:
+        if first == "":
+            if not last.isdigit():
+                return "unsatisfiable"
+            count = int(last)
+            if count == 0 or size == 0:
+                return "unsatisfiable"
+            return max(size - count, 0), size - 1
+        if not first.isdigit() or (last and not last.isdigit()):
+            return "unsatisfiable"
+        start = int(first)
+        if start >= size:
+            return "unsatisfiable"
+        end = min(int(last), size - 1) if last else size - 1
+        if end < start:
+            return "unsatisfiable"
+        return start, end
+    except ValueError:
+        return "unsatisfiable"
 
 
 class _NotFoundHandler(_Base):
@@ -627,9 +1058,28 @@ def make_app(
     lock: threading.RLock | None = None,
     *,
     access_log: bool = False,
+    upload_lifetime: float = UPLOAD_LIFETIME,
+    purge_interval: float = PURGE_INTERVAL,
+    spool_threshold: int = SPOOL_THRESHOLD,
+    spool_budget: int = SPOOL_BUDGET,
+    journal: Any = None,
 ) -> tornado.web.Application:
-    """The tornado application serving ``world``'s registry at ``registry``."""
-    state = _State(world, world.registry(registry), lock or world_lock(world))
+    """The tornado application serving ``world``'s registry at ``registry``.
+
+    ``upload_lifetime``: seconds an upload session lives (then purged, its spool freed),
+    checked every ``purge_interval`` seconds, when expired tokens are pruned too.
+    ``journal``: a :class:`labkit.datadir.DataDir` that writes every change to disk.
+    """
+    state = _State(
+        world,
+        world.registry(registry),
+        lock or world_lock(world),
+        upload_lifetime=upload_lifetime,
+        spool_threshold=spool_threshold,
+        spool_budget=spool_budget,
+        journal=journal,
+    )
+    state.purge_interval = purge_interval
     settings: dict[str, Any] = {} if access_log else {"log_function": _quiet}
     app = tornado.web.Application(
         [
@@ -674,10 +1124,11 @@ class _PlainHTTPServer(tornado.httpserver.HTTPServer):
 
 def _bind(app: tornado.web.Application, host: str, port: int) -> tuple[Any, int]:
     sockets = tornado.netutil.bind_sockets(port, address=host)
-    server = _PlainHTTPServer(app, max_body_size=MAX_BODY_BYTES)
+    server = _PlainHTTPServer(app, max_body_size=MAX_BLOB_BYTES, max_header_size=MAX_HEADER_BYTES)
     server.add_sockets(sockets)
     bound = sockets[0].getsockname()[1]
     state: _State = app.settings["labkit_state"]
+    state.start_timers(state.purge_interval)
     shown = f"[{host}]" if ":" in host else host
     state.realm = f"http://{shown}:{bound}/token"
     return server, bound
@@ -689,15 +1140,20 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 5000,
     ready: Callable[[str], None] | None = None,
+    **options: Any,
 ) -> None:
-    """Serve until interrupted, on the current thread (``labkit serve``)."""
+    """Serve until interrupted, on the current thread (``labkit serve``); ``options`` as
+    :func:`make_app` takes them."""
 
     async def main() -> None:
-        app = make_app(world, registry, access_log=True)
+        app = make_app(world, registry, access_log=True, **options)
         _, bound = _bind(app, host, port)
         if ready is not None:
             ready(f"http://{host}:{bound}")
-        await asyncio.Event().wait()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            app.settings["labkit_state"].close()
 
     asyncio.run(main())
 
@@ -726,6 +1182,7 @@ class ServerHandle:
         async def shutdown() -> None:
             self._server.stop()
             await self._server.close_all_connections()
+            self.app.settings["labkit_state"].close()
             self._loop.stop()
 
         self._loop.add_callback(lambda: asyncio.ensure_future(shutdown()))
@@ -739,14 +1196,19 @@ class ServerHandle:
 
 
 def serve_in_background(
-    world: World, registry: str = "docker.io", port: int = 0, host: str = "127.0.0.1"
+    world: World,
+    registry: str = "docker.io",
+    port: int = 0,
+    host: str = "127.0.0.1",
+    **options: Any,
 ) -> ServerHandle:
     """Serve ``world``'s registry from a daemon thread with its own IOLoop; returns a handle.
 
-    Hold ``handle.lock`` around anything else that uses the same world meanwhile.
+    Hold ``handle.lock`` around anything else that uses the same world meanwhile. ``options``
+    as :func:`make_app` takes them.
     """
     lock = world_lock(world)
-    app = make_app(world, registry, lock)
+    app = make_app(world, registry, lock, **options)
     started = threading.Event()
     box: dict[str, Any] = {}
 

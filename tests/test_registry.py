@@ -289,9 +289,13 @@ def test_upload_with_a_wrong_digest_is_digest_invalid_and_stores_nothing() -> No
         )
         assert error.code == "DIGEST_INVALID"
     assert blobs_of(registry) == before
+    # A missing or malformed digest leaves the session open for a retry (as distribution);
+    # a well-formed digest that does not match closes it.
+    assert raised(lambda: registry.finish_upload(upload_id, wrong, blob)).code == "DIGEST_INVALID"
     assert raised(lambda: registry.finish_upload(upload_id, wrong, blob)).code == (
         "BLOB_UPLOAD_UNKNOWN"
     )
+    assert blobs_of(registry) == before
 
 
 def test_upload_with_a_wrong_size_is_size_invalid_and_stores_nothing() -> None:
