@@ -204,6 +204,13 @@ def _add_serve(subcommands: argparse._SubParsersAction) -> None:
         metavar="NAME:PASSWORD",
         help="create this account on the served registry first (repeatable)",
     )
+    serve.add_argument(
+        "--upload-lifetime",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="purge upload sessions this old (default 168 h, as distribution)",
+    )
     serve.set_defaults(handler=_run_serve)
 
 
@@ -228,13 +235,33 @@ def _run_serve(args: argparse.Namespace) -> int:
     def ready(url: str) -> None:
         print(f"labkit serve: {registry.host} at {url}/v2/ (Ctrl-C to stop)", flush=True)
 
+    import tempfile
+
+    from labkit.blobstore import DiskBlobStore
+
+    options: dict = {}
+    if args.upload_lifetime is not None:
+        if args.upload_lifetime <= 0:
+            print("labkit serve: --upload-lifetime wants a number of seconds > 0", file=sys.stderr)
+            return 2
+        options["upload_lifetime"] = args.upload_lifetime
+        options["purge_interval"] = min(60.0, args.upload_lifetime / 2)
+    import signal
+
+    # SIGTERM ends the server as Ctrl-C does, so that its scratch folder is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    scratch = tempfile.TemporaryDirectory(prefix="labkit-serve-")
+    # Blobs over 1 MiB on disk (a scratch folder removed at exit), smaller ones in memory.
+    registry.blobs = DiskBlobStore(scratch.name)
     try:
-        serve(world, registry.host, args.host, args.port, ready=ready)
+        serve(world, registry.host, args.host, args.port, ready=ready, **options)
     except OSError as error:
         print(f"labkit serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        scratch.cleanup()
     return 0
 
 

@@ -427,7 +427,12 @@ class Registry:
                 raise RegistryError("DIGEST_INVALID", detail={"digest": reference})
         elif not TAG_PATTERN.fullmatch(reference):
             raise RegistryError("TAG_INVALID", detail={"tag": reference})
-        manifest = parse_manifest(data, media_type)
+        try:
+            manifest = parse_manifest(data, media_type)
+        except RecursionError:  # JSON nested deeper than Python parses: invalid, not a crash
+            raise RegistryError(
+                "MANIFEST_INVALID", detail={"reason": "JSON nested too deeply"}
+            ) from None
         linked = self._linked(path)
         existing = self._load(path)
         known = existing.manifests if existing else {}
@@ -488,7 +493,8 @@ class Registry:
         del repo.tags[tag]
 
     def delete_manifest(self, principal: Principal, path: str, digest: str) -> None:
-        """DELETE a manifest by digest, and every tag pointing at it."""
+        """DELETE a manifest by digest, and every tag pointing at it. A manifest an index
+        references may be deleted, as in distribution: the index stays, naming it."""
         self._require(principal, Action.DELETE, path)
         repo = self._pullable(principal, path)
         if digest not in repo.manifests:
@@ -577,8 +583,10 @@ class Registry:
                 if sha256_digest(stored.data) != digest:
                     problems.append(f"{repo.path}@{digest} does not match its bytes")
                 manifest = parse_manifest(stored.data, stored.media_type)
+                # An index's children must exist when it is pushed, but may be deleted later
+                # (distribution allows it; the index then names a manifest that is gone,
+                # which pulls as MANIFEST_UNKNOWN), so only blobs are an invariant here.
                 missing = [d for d in manifest.referenced_blobs if d not in repo.blobs]
-                missing += [d for d in manifest.referenced_manifests if d not in repo.manifests]
                 problems += [f"{repo.path}@{digest} needs missing {d}" for d in missing]
             problems += [
                 f"{repo.path} links unknown blob {d}" for d in repo.blobs - self.blobs.digests()

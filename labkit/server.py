@@ -76,7 +76,8 @@ STREAM_CHUNK = 256 << 10  # a blob is answered 256 KiB at a time, each flushed
 MAX_SMALL_BODY = 4 << 20  # manifests: distribution's limit (4 MiB)
 MAX_DISCARD = 64 << 20  # a refused request's body up to this is read (and dropped) first
 MAX_BLOB_BYTES = 1 << 42  # a blob upload has no practical limit (4 TiB)
-MAX_HEADER_BYTES = 1 << 20  # Go's http.DefaultMaxHeaderBytes
+MAX_URI_BYTES = 1 << 20  # Go's http.DefaultMaxHeaderBytes: longer gets 431
+MAX_HEADER_BYTES = 8 << 20  # tornado reads this much of a request head (then resets)
 
 _LOCKS: weakref.WeakKeyDictionary[World, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
@@ -423,12 +424,15 @@ class _Base(tornado.web.RequestHandler):
     def send_errors(self, status: int, entries: list[dict]) -> None:
         self.send_json(status, {"errors": entries})
 
-    def send_text(self, status: int, text: str) -> None:
-        """Go's ``http.Error``: plain text, ``nosniff``."""
+    def send_text(self, status: int, text: str, *, plain: bool = False) -> None:
+        """Go's ``http.Error``: plain text, ``nosniff`` (``plain``: Go's own bare answer)."""
+        body = text.encode()
         self.set_status(status)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish(b"" if self.request.method == "HEAD" else text.encode())
+        if not plain:
+            self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Length", str(len(body)))
+        self.finish(b"" if self.request.method == "HEAD" else body)
 
     def challenge_header(self, scopes: list[tuple[str, str, str]], error: str | None) -> str:
         parts = [f'realm="{self.state.realm}"', f'service="{self.state.service}"']
@@ -685,11 +689,18 @@ class RegistryHandler(_Base):
 
     def route(self) -> None:
         path = self.request.path
+        if len(self.request.uri or "") > MAX_URI_BYTES:
+            # Go refuses a request line and headers over 1 MiB with 431, closing
+            self.set_header("Connection", "close")
+            self.send_text(431, "431 Request Header Fields Too Large", plain=True)
+            return
         if path in ("/v2", "/v2/"):
+            # distribution's apiBase answers every method alike: 200 and "{}"
             self.principal([])
-            if self.request.method == "OPTIONS":
-                self.allow("base")
-            self.send_json(200, {})
+            self.set_status(200)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.set_header("Content-Length", "2")
+            self.finish(b"" if self.request.method == "HEAD" else b"{}")
             return
         if path == "/v2/_catalog":
             self.catalog()
@@ -736,8 +747,7 @@ class RegistryHandler(_Base):
         if sink.overflow:
             raise RegistryError(
                 "MANIFEST_INVALID",
-                message=f"request body over {sink.limit} bytes",
-                detail={"size": sink.size, "limit": sink.limit},
+                detail={"reason": "request body too large", "limit": sink.limit},
             )
         return bytes(sink.data)
 
@@ -788,9 +798,12 @@ class RegistryHandler(_Base):
             self.set_header("Docker-Content-Digest", digest)
             self.set_header("Etag", f'"{digest}"')
             wanted = _parse_range(self.request.headers.get("Range"), size)
-            if wanted == "unsatisfiable":
+            if wanted == "no overlap":
                 self.set_header("Content-Range", f"bytes */{size}")
-                self.send_text(416, "http: invalid range: failed to overlap\n")
+                self.send_text(416, "invalid range: failed to overlap\n")
+                return
+            if wanted == "malformed":
+                self.send_text(416, "invalid range\n")
                 return
             if wanted is not None:
                 start, end = wanted
@@ -996,37 +1009,34 @@ class RegistryHandler(_Base):
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """One ``bytes=`` range as Go's ``http.ServeContent`` reads it: (start, end), None to
-    send the whole blob (no header, several ranges, or a malformed one is ignored as Go
-    does for a single unparsable spec? no: Go answers 416), or "unsatisfiable"."""
-    if header is None:
+    """One ``bytes=`` range as Go's ``http.ServeContent`` reads it: (start, end); None to
+    send the whole blob (no header, or several ranges: see docs/fidelity.md); "malformed"
+    or "no overlap" (both 416, only the second with ``Content-Range: bytes */size``)."""
+    if header is None or not header.strip():
         return None
     unit, _, spec = header.strip().partition("=")
-    if unit.strip() != "bytes" or not spec or "," in spec:
-        return None if "," in spec else "unsatisfiable"
+    if unit != "bytes":
+        return "malformed"
+    if "," in spec:
+        return None
     first, dash, last = spec.strip().partition("-")
-    if not dash:
-        return "unsatisfiable"
     first, last = first.strip(), last.strip()
-    try:
-        if first == "":
-            if not last.isdigit():
-                return "unsatisfiable"
-            count = int(last)
-            if count == 0 or size == 0:
-                return "unsatisfiable"
-            return max(size - count, 0), size - 1
-        if not first.isdigit() or (last and not last.isdigit()):
-            return "unsatisfiable"
-        start = int(first)
-        if start >= size:
-            return "unsatisfiable"
-        end = min(int(last), size - 1) if last else size - 1
-        if end < start:
-            return "unsatisfiable"
-        return start, end
-    except ValueError:
-        return "unsatisfiable"
+    if not dash or (first and not first.isdigit()) or (last and not last.isdigit()):
+        return "malformed"
+    if first == "":
+        if last == "":
+            return "malformed"
+        count = int(last)
+        if count == 0 or size == 0:
+            return "no overlap"
+        return max(size - count, 0), size - 1
+    start = int(first)
+    if start >= size:
+        return "no overlap"
+    end = min(int(last), size - 1) if last else size - 1
+    if end < start:
+        return "malformed"
+    return start, end
 
 
 class _NotFoundHandler(_Base):
