@@ -106,6 +106,8 @@ class Struct:
     unexported: frozenset[str] = frozenset()
     embedded: dict[str, Any] = field(default_factory=dict)
     json: Callable[[], Any] | None = None
+    # a json.Marshaler that calls json.Marshal: its <, > and & come out as \u003c ...
+    json_escapes_html: bool = False
 
     @property
     def type_name(self) -> str:
@@ -429,7 +431,10 @@ def go_json(value: Any) -> str:
         if value.pointer and value.fields is None:
             return "null"
         if value.json is not None:
-            return go_json_ordered(value.json())
+            text = go_json_ordered(value.json())
+            if value.json_escapes_html:
+                text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            return text
         return (
             "{"
             + ",".join(f"{_json_string(k)}:{go_json(v)}" for k, v in (value.fields or {}).items())
@@ -2822,18 +2827,19 @@ def image_context(
         "VirtualSize": lambda: virtual_size,
         "SharedSize": lambda: shared_size,
         "UniqueSize": lambda: unique_size,
-        "FullHeader": lambda: _Iface(_header_value(IMAGE_HEADER)),
+        "FullHeader": lambda: _Iface(None),  # rows carry no header (only the header context)
     }
     marshalled = {name: methods[name]() for name in sorted(methods) if name != "FullHeader"}
-    header = Struct("formatter.HeaderContext", {"Header": _Iface(_header_value(IMAGE_HEADER))})
+    header = Struct("formatter.HeaderContext", {"Header": _Iface(None)})
     return Struct(
         "formatter.imageContext",
         {"HeaderContext": header},
         pointer=True,
         methods=methods,
         unexported=frozenset({"trunc", "i", "repo", "tag", "digest"}),
-        embedded={"Header": _Iface(_header_value(IMAGE_HEADER))},
+        embedded={"Header": _Iface(None)},
         json=lambda: marshalled,
+        json_escapes_html=True,
     )
 
 
@@ -2849,7 +2855,7 @@ def search_context(
         "Description": lambda: shown,
         "StarCount": lambda: str(star_count),
         "IsOfficial": lambda: "[OK]" if is_official else "",
-        "FullHeader": lambda: _Iface(_header_value(SEARCH_HEADER)),
+        "FullHeader": lambda: _Iface(None),  # rows carry no header (only the header context)
     }
     marshalled = {
         "Description": shown,
@@ -2857,15 +2863,16 @@ def search_context(
         "Name": name,
         "StarCount": str(star_count),
     }
-    header = Struct("formatter.HeaderContext", {"Header": _Iface(_header_value(SEARCH_HEADER))})
+    header = Struct("formatter.HeaderContext", {"Header": _Iface(None)})
     return Struct(
         "registry.searchContext",
         {"HeaderContext": header},
         pointer=True,
         methods=methods,
         unexported=frozenset({"trunc", "json", "s"}),
-        embedded={"Header": _Iface(_header_value(SEARCH_HEADER))},
+        embedded={"Header": _Iface(None)},
         json=lambda: marshalled,
+        json_escapes_html=True,
     )
 
 
@@ -2893,7 +2900,7 @@ def _go_time(text: str) -> Time:
         return Time("0001-01-01 00:00:00 +0000 UTC", "0001-01-01T00:00:00Z")
     stamp = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     fraction = f".{stamp.microsecond:06d}".rstrip("0").rstrip(".") if stamp.microsecond else ""
-    shown = stamp.strftime("%Y-%m-%d %H:%M:%S") + fraction + " +0000 UTC"
+    shown = f"{stamp.year:04d}-" + stamp.strftime("%m-%d %H:%M:%S") + fraction + " +0000 UTC"
     return Time(shown, text)
 
 

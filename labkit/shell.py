@@ -162,13 +162,7 @@ _IMAGE_FILTERS = frozenset({"dangling", "label", "before", "since", "reference",
 
 def _filter_args(inv: Invocation) -> dict[str, list[str]]:
     """filters.Args as the daemon receives them: name -> distinct values, in the order given."""
-    args: dict[str, list[str]] = {}
-    for item in inv.flags.get("filter") or ():
-        name, _, value = str(item).partition("=")
-        values = args.setdefault(name, [])
-        if value not in values:
-            values.append(value)
-    return args
+    return _filter_args_of([str(f) for f in inv.flags.get("filter") or ()])
 
 
 def _invalid_filter(name: str, values: list[str] | None = None) -> CommandFailed:
@@ -606,27 +600,28 @@ def _logout(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
 # -- search, version -------------------------------------------------------------------------
 
 
-def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    term = inv.args[0]
-    registry = client.world.registry("docker.io")
-    official_only = None
+def search_results(client: Client, term: str, filters: list[str], limit: int) -> list[Any]:
+    """What the daemon answers to GET /images/search (moby registry/search.go:26-80 and
+    search_session.go:215-221 at v28.2.2): the filters checked in this order, then the
+    repositories; the limit as the client sends it (0 when not given or not positive)."""
+    args = _filter_args_of(filters)
+    for name in args:
+        if name not in ("is-automated", "is-official", "stars"):
+            raise _invalid_filter(name)
+    if _bool_filter(args, "is-automated"):
+        return []
+    official_only = _bool_filter(args, "is-official")
     min_stars = 0
-    for item in inv.flags.get("filter") or ():
-        name, _, value = str(item).partition("=")
-        if name == "is-official":
-            official_only = value.lower() in ("1", "t", "true")
-        elif name == "stars":
-            try:
-                min_stars = int(value)
-            except ValueError:
-                raise daemon_error(f"invalid filter 'stars={value}'") from None
-        elif name == "is-automated":
-            continue
-        else:
-            raise daemon_error(f"invalid filter '{name}'")
-    limit = int(inv.flags.get("limit") or SEARCH_DEFAULT_LIMIT)
+    for value in args.get("stars", ()):
+        try:
+            stars = _go_atoi(value)
+        except ValueError as error:
+            raise daemon_error(f"invalid filter 'stars={value}': {error}") from None
+        min_stars = max(min_stars, stars)
+    limit = limit or SEARCH_DEFAULT_LIMIT
     if limit < 1 or limit > 100:
         raise daemon_error(f"limit {limit} is outside the range of [1, 100]")
+    registry = client.world.registry("docker.io")
     needle = term.lower()
     found = []
     for path in registry.repository_paths():
@@ -639,6 +634,40 @@ def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
             continue
         found.append(repo)
     found.sort(key=lambda r: (not r.official, -r.stars, r.path))
+    return found[:limit]
+
+
+def _filter_args_of(filters: list[str]) -> dict[str, list[str]]:
+    args: dict[str, list[str]] = {}
+    for item in filters:
+        name, _, value = str(item).partition("=")
+        values = args.setdefault(name, [])
+        if value not in values:
+            values.append(value)
+    return args
+
+
+def _go_atoi(text: str) -> int:
+    """strconv.Atoi with its error text."""
+    body = text[1:] if text[:1] in "+-" else text
+    if not body or not body.isascii() or not body.isdigit():
+        raise ValueError(f'strconv.Atoi: parsing "{text}": invalid syntax')
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f'strconv.Atoi: parsing "{text}": value out of range')
+    return value
+
+
+def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    """cli/command/registry/search.go:51-83."""
+    filters = [str(f) for f in inv.flags.get("filter") or ()]
+    if any(f.partition("=")[0] == "is-automated" for f in filters):
+        out.err(
+            'WARNING: the "is-automated" filter is deprecated, and searching for '
+            '"is-automated=true" will not yield any results in future.\n'
+        )
+    given = int(inv.flags.get("limit") or 0)  # the client sends a limit only when > 0
+    found = search_results(client, inv.args[0], filters, given if given > 0 else 0)
     rows = [
         formats.search_context(
             name=repo.path.removeprefix("library/") if repo.official else repo.path,
@@ -647,7 +676,7 @@ def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
             is_official=repo.official,
             trunc=not inv.flags.get("no-trunc"),
         )
-        for repo in found[:limit]
+        for repo in found
     ]
     fmt = str(inv.flags.get("format") or "")
     chosen = formats.DEFAULT_SEARCH_TABLE if fmt in ("", "table") else fmt

@@ -1,0 +1,131 @@
+"""The real Docker 28.2.2 client renders labkit's daemon answers (tests/engine_stub.py); what
+it prints must be what labkit prints for the same command line on the same world.
+
+This is the oracle for everything the client decides once the daemon has answered: tables,
+--format (labkit.formats), error texts and exit codes, hints. What the daemon decides (which
+images match a filter, which error) is labkit's on both sides; the transcript tests cite the
+moby sources for those.
+
+Each case runs on two identical worlds (real clock, so "N months ago" agrees): one behind the
+stub for the real client, one for labkit. Rows of one image come in Go map order from the real
+client (cli/command/formatter/image.go:149 ranges over a map): such cases compare lines as
+sets (``unordered``).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+
+import pytest
+from engine_stub import EngineStub
+
+from labkit.world import World
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("docker") is None, reason="the real docker client is not installed"
+)
+
+STUDENT = "student"
+SETUP = [
+    "docker pull alpine:3.21",
+    "docker pull nginx:1.27",
+    "docker tag alpine:3.21 me/app:1.0",
+]
+
+# (command line without "docker", source line of what is checked, unordered)
+CASES = [
+    # docker images: cli/command/image/list.go, cli/command/formatter/image.go
+    ("images", "formatter/image.go:14 default table", True),
+    ("images -q", "formatter/image.go:42 {{.ID}} per row", False),
+    ("images --no-trunc", "formatter/image.go:217-222", True),
+    ("images --digests", "formatter/image.go:15", True),
+    ("images alpine", "image_list.go:161-176 FamiliarMatch on the name", False),
+    ("images alpine:3.21 --digests", "image_list.go:166 digest refs do not match a tag", False),
+    ("images docker.io/library/alpine", "helpers.go:36 familiar forms only", False),
+    ("images 'al*'", "path.Match glob", False),
+    ("images '[x'", "path.Match ErrBadPattern from the daemon", False),
+    ("images ls", "list.go:132-134 the ambiguous-argument hint", False),
+    ("image ls ls", "list.go:132 only when called as images", False),
+    ("images --filter reference=nginx", "image_list.go:162", False),
+    ("images --filter dangling=true", "image_list.go:42 GetBoolOrDefault", False),
+    ("images --filter dangling=maybe", "filters/parse.go:213-215", False),
+    ("images --filter foo=bar", "filters/parse.go:272-279", False),
+    ("images --filter before=nginx:1.27", "image_list.go:48-62", True),
+    ("images --filter since=nope", "image_list.go:83-86 GetImage error", False),
+    ("images --format '{{.Repository}}:{{.Tag}}'", "formatter.go:116-134", True),
+    ("images --format 'table {{.ID}}\\t{{.Size}}'", "formatter.go:88-98 header", True),
+    ("images --format json", "formatter.go:67-68", True),
+    ("images --format '{{json .}}'", "image.go:213 MarshalJSON", True),
+    ("images --format '{{.Foo}}'", "formatter.go:102-104 execution error", False),
+    ("images --format '{{'", "formatter.go:76-82 parse error", False),
+    ("images --format 'table'", "formatter.go:65-66", True),
+    ("images -q --format '{{.Repository}}'", "image.go:70 quiet ignored with a format", True),
+    ("images --digests --format 'table {{.ID}}'", "image.go:71-73 digest column added", True),
+    ("images --format '{{.Header}}|{{.Containers}}|{{.CreatedAt}}'", "image.go:186-282", True),
+    # docker image inspect: cli/command/inspect/inspector.go
+    ("image inspect alpine:3.21", "inspector.go:159-172 indented raw JSON", False),
+    ("image inspect nope", "inspector.go:99-104 exit 1", False),
+    ("image inspect alpine:3.21 nope nginx:1.27", "inspector.go:83-94 order", False),
+    ("image inspect --format '{{.RepoDigests}}' alpine:3.21", "typed []string", False),
+    ("image inspect --format '{{.Id}} {{.ID}} {{.Size}}' alpine:3.21", "raw fallback", False),
+    ("image inspect --format '{{json .Config}}' alpine:3.21", "json of a pointer", False),
+    ("image inspect --format '{{.Config}}' alpine:3.21", "printableValue", False),
+    ("image inspect --format '{{.Nope}}' alpine:3.21 nope", "missingkey=error", False),
+    ("image inspect --format '{{join .RepoTags \",\"}}' alpine:3.21", "join typed", False),
+    ("image inspect --format '{{range .RootFS.Layers}}{{.}}{{end}}' alpine:3.21", "range", False),
+    ("image inspect --format '{{.Metadata}} {{.GraphDriver}}' alpine:3.21", "structs", False),
+    ("image inspect --format json alpine:3.21", "inspector.go:56-58", False),
+    ("image inspect --format '{{' alpine:3.21", "inspector.go:77-80 exit 64", False),
+    # docker rmi, tag: cli/command/image/remove.go, tag.go
+    ("rmi me/app:1.0", "remove.go untagged", False),
+    ("rmi nope", "remove.go error", False),
+    ("rmi nope alpine:3.21", "remove.go partial failure", False),
+    ("tag alpine:3.21 new/name:2", "tag.go", False),
+    ("tag nope:1 new/name:2", "daemon No such image", False),
+    # docker search: cli/command/registry/search.go, moby registry/search.go
+    ("search nginx", "formatter_search.go:12", False),
+    ("search --limit 2 alpine", "search_session.go:216", False),
+    ("search --limit 0 alpine", "image_search.go:22 limit not sent", False),
+    ("search --limit 101 alpine", "search_session.go:219", False),
+    ("search --no-trunc alpine", "formatter_search.go:68", False),
+    ("search --filter is-official=true alpine", "search.go:36", False),
+    ("search --filter is-official=yes alpine", "filters GetBoolOrDefault", False),
+    ("search --filter stars=x alpine", "search.go:46-48", False),
+    ("search --filter stars=100 --filter stars=5 alpine", "search.go:44-52", False),
+    ("search --filter foo=bar alpine", "search.go:27", False),
+    ("search --filter is-automated=true alpine", "search.go:53 warning; empty", False),
+    ("search --format '{{.Name}} {{.StarCount}} {{.IsOfficial}}' nginx", "formatter", False),
+    ("search --format '{{json .}}' --limit 2 nginx", "searchContext.MarshalJSON", False),
+    ("search --format 'table {{.Name}}\\t{{.Description}}' nginx", "header", False),
+]
+
+
+def world_after_setup() -> World:
+    world = World.default()
+    client = world.client(STUDENT)
+    for line in SETUP:
+        assert client.run(line).exit_code == 0, line
+    return world
+
+
+def compare(line: str, stub: EngineStub, labkit_world: World, unordered: bool) -> None:
+    real = stub.docker(*shlex.split(line))
+    ours = labkit_world.client(STUDENT).run(f"docker {line}")
+    got = (ours.stdout, ours.stderr, ours.exit_code)
+    want = (real.stdout, real.stderr, real.returncode)
+    if unordered:
+        got = (sorted(got[0].splitlines()), got[1], got[2])
+        want = (sorted(want[0].splitlines()), want[1], want[2])
+    assert got == want
+
+
+@pytest.mark.parametrize(("line", "source", "unordered"), CASES, ids=[c[0] for c in CASES])
+def test_the_real_client_prints_what_labkit_prints(line: str, source: str, unordered: bool) -> None:
+    # mutating commands get worlds of their own
+    world_real = world_after_setup()
+    world_ours = world_after_setup()
+    with EngineStub(world_real.client(STUDENT)) as stub:
+        compare(line, stub, world_ours, unordered)
+        # and the daemon's state after it: the same images
+        compare("images --format '{{.Repository}}:{{.Tag}} {{.ID}}'", stub, world_ours, True)
