@@ -378,7 +378,10 @@ class Client:
             if first:
                 raise daemon_error(message) from None
             raise CommandFailed(message) from None
-        label = ref.digest or ref.tag  # moby's tagOrDigest: "sha256:..." or the tag
+        # moby distribution/pull_v2.go:345-356,387 (v28.2.2): tagOrDigest is the whole
+        # reference for a digest ("docker.io/library/alpine@sha256:..."; before 28 the digest
+        # alone), the tag otherwise; the client sends no tag with a digest
+        label = f"{ref.domain}/{ref.path}@{ref.digest}" if ref.digest else ref.tag
         out.line(f"{label}: Pulling from {ref.path}")
         image_id = sha256_digest(config)
         layers_downloaded = False
