@@ -28,7 +28,7 @@ from labkit.oci import (
     parse_manifest,
     sha256_digest,
 )
-from labkit.reference import Reference, parse_reference
+from labkit.reference import Reference, parse_any_reference, parse_reference
 
 if TYPE_CHECKING:
     from labkit.world import Event, World
@@ -335,6 +335,20 @@ class Client:
             return self.images[matches[0]]
         return None
 
+    def get_image(self, text: str) -> LocalImage:
+        """The daemon's GetImage (moby daemon/images/image.go:161-232 at v28.2.2): the name as
+        the client passed it, unparsed, is parsed here first, so a malformed one gets the
+        reference error from the daemon ("invalid reference format: ..."), a well-formed
+        unknown one "No such image: NAME:latest"."""
+        try:
+            parse_any_reference(text)
+        except InvalidReference as error:
+            raise daemon_error(str(error)) from None
+        image = self.find_image(text)
+        if image is None:
+            raise daemon_error(f"No such image: {_no_such(text)}")
+        return image
+
     def refs_of(self, image_id: str) -> list[str]:
         """Every tag and digest reference of an image, sorted."""
         refs = [r for r, i in self.tags.items() if i == image_id]
@@ -547,9 +561,7 @@ class Client:
 
     def remove(self, text: str, out: Printer, *, force: bool) -> None:
         """``docker rmi``: untag, and delete the image once nothing refers to it."""
-        image = self.find_image(text)
-        if image is None:
-            raise daemon_error(f"No such image: {_no_such(text)}")
+        image = self.get_image(text)
         by_id = _looks_like_id(text, image.id)
         if by_id:
             refs = self.refs_of(image.id)

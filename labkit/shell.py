@@ -267,14 +267,10 @@ def _image_summaries(client: Client, inv: Invocation) -> list[dict[str, Any]]:
     dangling = _bool_filter(args, "dangling")
     before = since = None
     for value in args.get("before", ()):
-        image = client.find_image(value)
-        if image is None:
-            raise daemon_error(f"No such image: {_tagged(value)}")
+        image = client.get_image(value)
         before = image.created if before is None or before > image.created else before
     for value in args.get("since", ()):
-        image = client.find_image(value)
-        if image is None:
-            raise daemon_error(f"No such image: {_tagged(value)}")
+        image = client.get_image(value)
         since = image.created if since is None or since < image.created else since
     summaries = []
     for image in client.images.values():
@@ -495,9 +491,14 @@ def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
         data = _inspect_one(client, name)
         if data is None:
             if inv.command == "inspect":
+                # cli/command/system/inspect.go: not found and "invalid reference format"
+                # errors are skipped over to the next object type, then "No such object"
                 errors.append(f"Error: No such object: {name}")
             else:
-                errors.append(f"Error response from daemon: No such image: {_tagged(name)}")
+                try:
+                    client.get_image(name)
+                except CommandFailed as failure:
+                    errors.append(failure.text)
             continue
         if template is not None:
             result = formats.inspect(
@@ -527,9 +528,7 @@ def _tagged(name: str) -> str:
 
 
 def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    image = client.find_image(inv.args[0])
-    if image is None:
-        raise daemon_error(f"No such image: {_tagged(inv.args[0])}")
+    image = client.get_image(inv.args[0])
     from datetime import UTC, datetime
 
     now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
