@@ -2973,3 +2973,63 @@ def image_inspect_value(raw: Mapping[str, Any]) -> Struct:
         "Manifests": Typed("[]image.ManifestSummary", None),
     }
     return Struct("image.InspectResponse", fields, json=lambda: dict(raw))
+
+
+# cli/command/image/formatter_history.go:14-21,41-55
+HISTORY_HEADER = {
+    "ID": "IMAGE",
+    "CreatedSince": "CREATED",
+    "CreatedAt": "CREATED AT",
+    "CreatedBy": "CREATED BY",
+    "Size": "SIZE",
+    "Comment": "COMMENT",
+}
+DEFAULT_HISTORY_TABLE = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+NON_HUMAN_HISTORY_TABLE = "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+
+
+def history_format(source: str, *, quiet: bool, human: bool) -> str:
+    """NewHistoryFormat (formatter_history.go:23-35)."""
+    if source == "table":
+        if quiet:
+            return "{{.ID}}"
+        return DEFAULT_HISTORY_TABLE if human else NON_HUMAN_HISTORY_TABLE
+    return source
+
+
+def history_context(
+    *,
+    image_id: str,
+    created_since: str,
+    created_at: str,
+    created_by: str,
+    size: str,
+    comment: str,
+    human: bool = True,
+    trunc: bool = True,
+) -> Struct:
+    """A row of ``docker history``: *image.historyContext (formatter_history.go:57-110);
+    ``created_at`` is RFC 3339, ``size`` already human or not."""
+    shown_by = created_by.replace("\t", " ")
+    if trunc:
+        shown_by = ellipsis(shown_by, 45)
+    methods: dict[str, Callable[[], Any]] = {
+        "ID": lambda: truncate_id(image_id) if trunc else image_id,
+        "CreatedAt": lambda: created_at,
+        "CreatedSince": lambda: created_since if human else created_at,
+        "CreatedBy": lambda: shown_by,
+        "Size": lambda: size,
+        "Comment": lambda: comment,
+        "FullHeader": lambda: _Iface(None),
+    }
+    marshalled = {name: methods[name]() for name in sorted(methods) if name != "FullHeader"}
+    return Struct(
+        "image.historyContext",
+        {"HeaderContext": Struct("formatter.HeaderContext", {"Header": _Iface(None)})},
+        pointer=True,
+        methods=methods,
+        unexported=frozenset({"trunc", "human", "h"}),
+        embedded={"Header": _Iface(None)},
+        json=lambda: marshalled,
+        json_escapes_html=True,
+    )

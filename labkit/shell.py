@@ -24,8 +24,6 @@ from labkit.engine import (
     daemon_error,
     human_duration,
     human_size,
-    short_id,
-    tabulate,
 )
 from labkit.errors import InvalidReference
 from labkit.oci import go_json
@@ -528,35 +526,38 @@ def _tagged(name: str) -> str:
 
 
 def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    """cli/command/image/history.go:58-85 and formatter_history.go: the daemon's entries,
+    newest first, through the history format."""
     image = client.get_image(inv.args[0])
     from datetime import UTC, datetime
 
     now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
     history = image.config_json.get("history", [])
     layers = iter(reversed(image.layers))
-    no_trunc = bool(inv.flags.get("no-trunc"))
-    rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
+    human = bool(inv.flags.get("human", True))
+    rows = []
     for index, entry in enumerate(reversed(history)):
         empty = entry.get("empty_layer", False)
         size = 0 if empty else next(layers).size
         created = datetime.fromisoformat(entry["created"].replace("Z", "+00:00"))
-        created_by = entry.get("created_by", "")
-        if not inv.flags.get("no-trunc") and len(created_by) > 45:
-            created_by = created_by[:44] + "…"
         rows.append(
-            [
-                (image.id if no_trunc else short_id(image.id)) if index == 0 else "<missing>",
-                human_duration((now - created).total_seconds()) + " ago",
-                created_by,
-                human_size(size),
-                entry.get("comment", ""),
-            ]
+            formats.history_context(
+                image_id=image.id if index == 0 else "<missing>",
+                created_since=human_duration((now - created).total_seconds()) + " ago",
+                created_at=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                created_by=entry.get("created_by", ""),
+                size=human_size(size) if human else str(size),
+                comment=entry.get("comment", ""),
+                human=human,
+                trunc=not inv.flags.get("no-trunc"),
+            )
         )
-    if inv.flags.get("quiet"):
-        # docker/cli prints {{.ID}} for every history entry, "<missing>" ones included.
-        out.out("".join(f"{row[0]}\n" for row in rows[1:]))
-        return
-    out.out(tabulate(rows))
+    fmt = str(inv.flags.get("format") or "") or "table"
+    chosen = formats.history_format(fmt, quiet=bool(inv.flags.get("quiet")), human=human)
+    try:
+        out.out(formats.format_list(chosen, rows, formats.HISTORY_HEADER))
+    except formats.TemplateError as error:
+        raise CommandFailed(str(error)) from None
 
 
 # -- login, logout ---------------------------------------------------------------------------

@@ -169,13 +169,31 @@ class EngineStub:
             name = path[len("/images/") : -len("/json")]
             data = _inspect_one(self.client, name)
             if data is None:
-                raise CommandFailed(f"No such image: {_tagged(name)}")
+                self.client.get_image(name)  # the daemon's error
             return 200, data
+        if path.startswith("/images/") and path.endswith("/history") and method == "GET":
+            # daemon/images/image_history.go: newest first, "<missing>" below the image
+            image = self.client.get_image(path[len("/images/") : -len("/history")])
+            layers = iter(reversed(image.layers))
+            items = []
+            for index, entry in enumerate(reversed(image.config_json.get("history", []))):
+                size = 0 if entry.get("empty_layer") else next(layers).size
+                created = datetime.fromisoformat(entry["created"].replace("Z", "+00:00"))
+                items.append(
+                    {
+                        "Comment": entry.get("comment", ""),
+                        "Created": int(created.timestamp() + self.shift),
+                        "CreatedBy": entry.get("created_by", ""),
+                        "Id": image.id if index == 0 else "<missing>",
+                        "Size": size,
+                        "Tags": self.client.refs_of(image.id) if index == 0 else None,
+                    }
+                )
+            return 200, items
         if path.startswith("/images/") and path.endswith("/tag") and method == "POST":
             name = path[len("/images/") : -len("/tag")]
             target = first.get("repo", "") + (":" + first["tag"] if first.get("tag") else "")
-            if self.client.find_image(name) is None:
-                raise CommandFailed(f"No such image: {_tagged(name)}")
+            self.client.get_image(name)
             self.client.tag(name, parse_reference(target).with_default_tag())
             return 201, ""
         if path.startswith("/images/") and method == "DELETE":
@@ -248,9 +266,3 @@ class EngineStub:
     def error(self, request: BaseHTTPRequestHandler, status: int, message: str) -> None:
         body = json.dumps({"message": message}).encode() + b"\n"
         self.reply(request, status, body, "application/json")
-
-
-def _tagged(name: str) -> str:
-    from labkit.shell import _tagged as tagged
-
-    return tagged(name)

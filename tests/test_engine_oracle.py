@@ -83,6 +83,21 @@ CASES = [
     ("rmi nope alpine:3.21", "remove.go partial failure", False),
     ("tag alpine:3.21 new/name:2", "tag.go", False),
     ("tag nope:1 new/name:2", "daemon No such image", False),
+    # names the client passes through unparsed: the daemon's GetImage parses them
+    # (moby daemon/images/image.go:200-203)
+    ("rmi UPPER", "image.go:202 InvalidParameter", False),
+    ("image inspect UPPER alpine:3.21", "image.go:202", False),
+    ("history UPPER", "image.go:202", False),
+    ("images --filter before=UPPER", "image_list.go:49", False),
+    ("rmi sha256:", "reference error", False),
+    # docker history: cli/command/image/history.go, formatter_history.go
+    ("history alpine:3.21", "formatter_history.go:15", False),
+    ("history -q alpine:3.21", "formatter_history.go:26-27", False),
+    ("history --no-trunc nginx:1.27", "formatter_history.go:74-79,97-103", False),
+    ("history --human=false alpine:3.21", "formatter_history.go:16,84-86,105-110", False),
+    ("history --format '{{.ID}}|{{.CreatedBy}}|{{json .}}' alpine:3.21", "formatter", False),
+    ("history --format 'table {{.Size}}\t{{.Comment}}' nginx:1.27", "header", False),
+    ("history nope", "GetImage", False),
     # docker search: cli/command/registry/search.go, moby registry/search.go
     ("search nginx", "formatter_search.go:12", False),
     ("search --limit 2 alpine", "search_session.go:216", False),
