@@ -619,6 +619,76 @@ class Accounts:
             }
         return {"open_access": self.open_access, "users": users, "orgs": orgs}
 
+    # -- persistence (labkit serve --data) --------------------------------------------------------
+
+    def export_state(self) -> dict:
+        """Everything, salted hashes included (never a password or secret), as JSON-able data
+        that :meth:`import_state` restores; for a registry kept on disk."""
+        return {
+            "users": sorted(self._users),
+            "passwords": {n: [s.hex(), h.hex()] for n, (s, h) in sorted(self._passwords.items())},
+            "tokens": [
+                {
+                    "id": t.token_id,
+                    "user": t.user,
+                    "scope": t.scope.value,
+                    "description": t.description,
+                    "active": t.active,
+                    "hash": [x.hex() for x in self._token_hashes[t.token_id]]
+                    if t.token_id in self._token_hashes
+                    else None,
+                }
+                for t in self._tokens.values()
+            ],
+            "default_private": dict(sorted(self._default_private.items())),
+            "orgs": {
+                name: {
+                    "members": {u: r.value for u, r in sorted(org.members.items())},
+                    "teams": {
+                        team.name: {
+                            "description": team.description,
+                            "members": sorted(team.members),
+                            "grants": {p: int(level) for p, level in sorted(team.grants.items())},
+                        }
+                        for team in org.teams.values()
+                    },
+                }
+                for name, org in sorted(self._orgs.items())
+            },
+        }
+
+    def import_state(self, state: Mapping) -> None:
+        """Replace every account with what :meth:`export_state` wrote."""
+        self._users = {name: User(name) for name in state["users"]}
+        self._passwords = {
+            n: (bytes.fromhex(s), bytes.fromhex(h)) for n, (s, h) in state["passwords"].items()
+        }
+        self._tokens, self._token_hashes = {}, {}
+        for t in state["tokens"]:
+            self._tokens[t["id"]] = Token(
+                t["id"], t["user"], TokenScope(t["scope"]), t["description"], t["active"]
+            )
+            if t["hash"] is not None:
+                salt, digest = t["hash"]
+                self._token_hashes[t["id"]] = (bytes.fromhex(salt), bytes.fromhex(digest))
+        self._default_private = {k: bool(v) for k, v in state["default_private"].items()}
+        self._orgs = {}
+        for name, org in state["orgs"].items():
+            teams = {
+                team: Team(
+                    team,
+                    spec["description"],
+                    frozenset(spec["members"]),
+                    _frozen({p: Permission(level) for p, level in spec["grants"].items()}),
+                )
+                for team, spec in org["teams"].items()
+            }
+            self._orgs[name] = Organization(
+                name,
+                _frozen({u: Role(r) for u, r in org["members"].items()}),
+                _frozen(teams),
+            )
+
     # -- helpers --------------------------------------------------------------------------------
 
     def _user(self, name: str) -> User:

@@ -205,6 +205,13 @@ def _add_serve(subcommands: argparse._SubParsersAction) -> None:
         help="create this account on the served registry first (repeatable)",
     )
     serve.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help="keep the registry in DIR (accounts, repositories, blobs), crash-safe; "
+        "a restart on the same DIR serves everything that was committed",
+    )
+    serve.add_argument(
         "--upload-lifetime",
         type=float,
         default=None,
@@ -220,16 +227,33 @@ def _run_serve(args: argparse.Namespace) -> int:
     from labkit.world import World
 
     world = World.default()
+    data = None
     try:
         registry = world.registry(args.registry)
+        if args.data is not None:
+            from labkit.datadir import open_data_dir
+
+            data = open_data_dir(args.data, world, registry)
         for spec in args.user:
             name, colon, password = spec.partition(":")
             if not colon:
                 print(f"labkit serve: --user wants NAME:PASSWORD, got {spec!r}", file=sys.stderr)
                 return 2
+            if data is not None and name in registry.accounts.users:
+                # kept from an earlier run on the same --data: the same password is fine
+                if registry.accounts.authenticate(name, password) is None:
+                    print(
+                        f"labkit serve: {name} already exists in {args.data} with another password",
+                        file=sys.stderr,
+                    )
+                    return 2
+                continue
             world.add_user(name, password, registry=registry.host)
     except LabkitError as error:
         print(f"labkit serve: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"labkit serve: cannot use {args.data}: {error}", file=sys.stderr)
         return 2
 
     def ready(url: str) -> None:
@@ -239,7 +263,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     from labkit.blobstore import DiskBlobStore
 
-    options: dict = {}
+    options: dict = {"journal": data}
     if args.upload_lifetime is not None:
         if args.upload_lifetime <= 0:
             print("labkit serve: --upload-lifetime wants a number of seconds > 0", file=sys.stderr)
@@ -251,8 +275,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     # SIGTERM ends the server as Ctrl-C does, so that its scratch folder is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     scratch = tempfile.TemporaryDirectory(prefix="labkit-serve-")
-    # Blobs over 1 MiB on disk (a scratch folder removed at exit), smaller ones in memory.
-    registry.blobs = DiskBlobStore(scratch.name)
+    if data is None:
+        # Blobs over 1 MiB on disk (a scratch folder removed at exit), smaller ones in memory.
+        registry.blobs = DiskBlobStore(scratch.name)
     try:
         serve(world, registry.host, args.host, args.port, ready=ready, **options)
     except OSError as error:

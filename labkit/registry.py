@@ -561,6 +561,60 @@ class Registry:
         self._existing(principal, Action.DELETE, path)
         del self._repos[path]
 
+    # -- persistence (labkit serve --data) ------------------------------------------------
+
+    def is_pristine_seed(self, path: str) -> bool:
+        """A catalog repository nobody has touched yet (its content comes from the catalog)."""
+        return path in self._seeds
+
+    def export_repository(self, path: str) -> dict | None:
+        """The repository's whole state as JSON-able data (manifest bytes by digest, kept in
+        the blob store by whoever persists), or None when there is none; plus ``staged``,
+        the blobs a first push has uploaded before its manifest."""
+        staged = sorted(self._staging[path].blobs) if path in self._staging else []
+        repo = self._load(path)
+        if repo is None:
+            return {"exists": False, "staged": staged}
+        return {
+            "exists": True,
+            "staged": staged,
+            "private": repo.private,
+            "description": repo.description,
+            "stars": repo.stars,
+            "official": repo.official,
+            "collaborators": sorted(repo.collaborators),
+            "tags": dict(sorted(repo.tags.items())),
+            "manifests": {d: m.media_type for d, m in sorted(repo.manifests.items())},
+            "blobs": sorted(repo.blobs),
+        }
+
+    def import_repository(self, path: str, state: dict) -> None:
+        """Restore what :meth:`export_repository` returned (manifest bytes from the store)."""
+        if state["staged"]:
+            self._staging[path] = Repository(path, blobs=set(state["staged"]))
+        else:
+            self._staging.pop(path, None)
+        if not state["exists"]:
+            self._repos.pop(path, None)
+            self._seeds.pop(path, None)
+            return
+        repo = self._load(path) or Repository(path)  # a seed first registers its blobs
+        repo.private = state["private"]
+        repo.description = state["description"]
+        repo.stars = state["stars"]
+        repo.official = state["official"]
+        repo.collaborators = set(state["collaborators"])
+        repo.tags = dict(state["tags"])
+        repo.manifests = {
+            digest: StoredManifest(digest, media_type, self.blobs.get(digest))
+            for digest, media_type in state["manifests"].items()
+        }
+        repo.blobs = set(state["blobs"])
+        self._repos[path] = repo
+
+    def staged_paths(self) -> list[str]:
+        return sorted(self._staging)
+
     # -- views ---------------------------------------------------------------------------
 
     def snapshot(self) -> dict:

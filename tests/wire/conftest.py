@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import http.client as httpclient
 import json
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -221,3 +223,69 @@ def distribution(tmp_path: Path) -> Iterator[str]:
 def http() -> type[Http]:
     """The loopback HTTP client class (``http(url)``)."""
     return Http
+
+
+@dataclass
+class ServeProcess:
+    """``labkit serve`` as a child process: its URL, port and PID."""
+
+    process: subprocess.Popen
+    url: str
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def peak_rss_kib(pid: int) -> int:
+    """VmHWM of a process (its peak resident set), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmHWM for {pid}")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+@pytest.fixture
+def start_serve() -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``labkit serve --port 0 ARGS...`` (niced); every one started is killed."""
+    import sys
+
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str) -> ServeProcess:
+        log = tempfile.TemporaryFile()  # noqa: SIM115 (the access log: a pipe nobody reads fills)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "labkit.cli", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            preexec_fn=lambda: os.nice(5),
+        )
+        started.append(process)
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        if " at http://" not in line:
+            process.kill()
+            process.wait(10)
+            log.seek(0)
+            pytest.fail(f"labkit serve did not start: {line}{log.read().decode()[-2000:]}")
+        url = line.split(" at ", 1)[1].split("/v2/", 1)[0]
+        return ServeProcess(process, url)
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
