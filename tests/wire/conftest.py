@@ -141,8 +141,8 @@ def start_labkit() -> Iterator[Callable[..., ServerHandle]]:
     """Start ``labkit serve`` in a background thread; every one started is stopped."""
     handles: list[ServerHandle] = []
 
-    def start(world: World, registry: str = "docker.io") -> ServerHandle:
-        handle = serve_in_background(world, registry=registry, port=0)
+    def start(world: World, registry: str = "docker.io", **options) -> ServerHandle:
+        handle = serve_in_background(world, registry=registry, port=0, **options)
         handles.append(handle)
         return handle
 
