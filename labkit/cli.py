@@ -270,6 +270,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             return 2
         options["upload_lifetime"] = args.upload_lifetime
         options["purge_interval"] = min(60.0, args.upload_lifetime / 2)
+    _return_big_buffers_to_the_system()
     import signal
 
     # SIGTERM ends the server as Ctrl-C does, so that its scratch folder is removed.
@@ -288,6 +289,23 @@ def _run_serve(args: argparse.Namespace) -> int:
     finally:
         scratch.cleanup()
     return 0
+
+
+def _return_big_buffers_to_the_system() -> None:
+    """glibc: allocations of 256 KiB and more get their own mapping, returned to the system
+    when freed. (By default glibc raises that threshold as big buffers come and go, and then
+    upload and download buffers fragment the heap: the server's memory would creep up.)"""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(-3, 256 << 10)  # M_MMAP_THRESHOLD; fixing it stops the dynamic raise
+    except (OSError, AttributeError):
+        pass  # not glibc (musl): nothing to tune
 
 
 # --- labkit grade ------------------------------------------------------------------------------

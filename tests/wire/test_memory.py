@@ -19,6 +19,7 @@ import pytest
 from conftest import LOOPBACK, peak_rss_kib, require_binary, rss_kib
 
 MIB = 1 << 20
+ROUNDS = 5  # a warm-up and four rounds
 
 
 def sha(data: bytes) -> str:
@@ -165,10 +166,12 @@ def test_a_mixed_run_ends_within_10_mb_of_its_warm_rss(start_serve, http):
     one_round(0)  # warm-up
     time.sleep(2.5)  # the abandoned uploads of the warm-up expire
     warm = rss_kib(server.pid)
-    for round_number in range(1, 5):
+    for round_number in range(1, ROUNDS):
         one_round(round_number)
+        print(f"round {round_number}: {rss_kib(server.pid)} KiB")
     time.sleep(2.5)
     end = rss_kib(server.pid)
+    print(f"mixed run: RSS after warm-up {warm} KiB, after {ROUNDS - 1} more rounds {end} KiB")
     assert end - warm <= 10_000, f"RSS after warm-up {warm} KiB, at the end {end} KiB"
 
 
@@ -276,6 +279,7 @@ def test_a_1_gib_layer_pushed_and_pulled_with_skopeo_in_200_mb(start_serve, tmp_
     assert file_digest(out / layer_digest.removeprefix("sha256:")) == layer_digest
     assert sha((out / "manifest.json").read_bytes()) == manifest_digest
     peak = peak_rss_kib(server.pid)
+    print(f"labkit serve peak RSS with a 1 GiB layer: {peak} KiB")
     assert peak <= 200 * 1000, f"server peak RSS {peak} KiB"
 
 
