@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -359,9 +360,46 @@ class LabSession:
         else:
             print(f"{feedback.status}: {feedback.message}")
 
-    def check(self, exercise_id: str) -> Feedback:
-        """For task exercises: check the world's state now (what the task's Check does)."""
+    def check(self, exercise_id: str | None = None) -> Any:
+        """``lab.check("id")``: for task exercises, check the world's state now (what the
+        task's Check does) and return the Feedback. ``lab.check()``: where you stand in this
+        lab, exercise by exercise (an :class:`Overview`)."""
+        if exercise_id is None:
+            return self.overview()
         return self.submit(exercise_id, None)
+
+    @property
+    def graded_later(self) -> bool:
+        """True for an assessment: Check only records, the grader decides."""
+        return all(e.feedback == "format-only" for e in self.definition.exercises)
+
+    def overview(self) -> Overview:
+        """Per exercise, in notebook order: answered or not and, in a practice lab, right,
+        partly right or wrong (the assessment says only answered or not); tries; when."""
+        rows = []
+        for exercise in self.definition.exercises:
+            entry = self.record.answers.get(exercise.id)
+            feedback = self._feedback.get(exercise.id)
+            if entry is None or feedback is None:
+                state = "not-yet"
+            elif feedback.status == "format-error":
+                state = "format-error"
+            elif self.graded_later or exercise.feedback == "format-only":
+                state = "answered"
+            else:
+                state = str(feedback.status)
+            score = None if feedback is None or self.graded_later else feedback.score
+            rows.append(
+                OverviewRow(
+                    exercise.id,
+                    exercise.title,
+                    state,
+                    score,
+                    entry.tries if entry else 0,
+                    _readable_time(entry.time) if entry else "",
+                )
+            )
+        return Overview(self.id, self.title, tuple(rows), self.graded_later, self.student)
 
     def explorer(self, text: str = ""):
         """The reference explorer widget (type a name, see its parts)."""
@@ -494,25 +532,31 @@ class LabSession:
             self.problems.append(f"the record could not be saved: {error}")
 
     def submission_bundle(self) -> dict[str, Any]:
-        """The submission cell's MIME bundle (the record, saved first)."""
-        return record_bundle(self.save())
+        """The submission cell's MIME bundle: the whole record (saved first) as
+        ``application/vnd.labkit.record+json``, shown as the lab's overview and next steps."""
+        bundle = record_bundle(self.save())
+        overview = self.overview()
+        folder = f"labkit-answers/{Path(self._record_path()).name}"
+        bundle["text/plain"] = overview.text(handing_in=True, folder=folder)
+        bundle["text/html"] = overview.html(handing_in=True, folder=folder)
+        return bundle
 
     def submission(self) -> None:
-        """Display the whole record (``application/vnd.labkit.record+json`` plus a summary)
-        and tell the student to save the notebook and what to hand in."""
+        """Display the whole record with where the student stands (:meth:`overview`) and the
+        next step, with an instructor (save, hand in this file) and alone (the result is
+        here)."""
         display(self.submission_bundle(), raw=True)
-        path = self._record_path()
-        advice = (
-            "Now save the notebook (Ctrl+S, or File > Save Notebook): the record above travels "
-            "inside it. Hand in the saved .ipynb file (and, if your course asks for it, the "
-            f"folder labkit-answers/ with {Path(path).name})."
-        )
+
+    def rules(self) -> None:
+        """Show the one set of rules for tries, format errors and credit (every lab)."""
+        from labkit.exercises.model import RULES
+
         if _shell() is not None:
             from IPython.display import Markdown
 
-            display(Markdown(f"**{advice}**"))
+            display(Markdown(RULES))
         else:
-            print(advice)
+            print(RULES)
 
     def reset(self, confirm: bool = False) -> None:
         """Start the lab over (new world, answers cleared) with ``confirm=True``; the reset is
@@ -569,6 +613,143 @@ class LabSession:
 
     def __repr__(self) -> str:
         return f"<labkit lab {self.id!r}: variant for {self.student}>"
+
+
+def _readable_time(stamp: str) -> str:
+    """An ISO time as a person reads it, in local time: ``30 Nov 14:05``."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%d %b %H:%M").lstrip("0")
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    exercise_id: str
+    title: str
+    state: str  # correct, partial, wrong, format-error, no-tries-left, answered, not-yet
+    score: float | None
+    tries: int
+    when: str
+
+
+_STATE_WORDS = {
+    "correct": ("✔", "right"),
+    "partial": ("◐", "partly right"),
+    "wrong": ("✘", "wrong"),
+    "format-error": ("⚠", "format error"),
+    "no-tries-left": ("✘", "no tries left"),
+    "answered": ("✎", "answered"),
+    "not-yet": ("—", "not yet"),
+}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Where a student stands in one lab (``lab.check()``, the submission cell)."""
+
+    lab_id: str
+    title: str
+    rows: tuple[OverviewRow, ...]
+    graded_later: bool
+    student: str = ""
+
+    def state_words(self, row: OverviewRow) -> str:
+        icon, words = _STATE_WORDS.get(row.state, ("", row.state))
+        if row.state == "partial" and row.score is not None:
+            words += f" ({round(row.score * 100)}%)"
+        return f"{icon} {words}"
+
+    @property
+    def unanswered(self) -> list[OverviewRow]:
+        return [r for r in self.rows if r.state == "not-yet"]
+
+    def headline(self) -> str:
+        total = len(self.rows)
+        left = len(self.unanswered)
+        if self.graded_later:
+            return (
+                f"{total - left} of {total} questions answered, {left} remain. "
+                "Check only records answers: they are graded with the lab."
+            )
+        right = sum(r.state == "correct" for r in self.rows)
+        return f"{right} of {total} exercises right, {left} not answered yet."
+
+    def next_steps(self, *, handing_in: bool, folder: str = "") -> list[str]:
+        steps = []
+        if self.unanswered:
+            names = ", ".join(f"“{r.title}”" for r in self.unanswered)
+            steps.append(f"Not answered yet: {names}. Scroll up to their cells to answer them.")
+        if handing_in:
+            steps.append(
+                "With an instructor: save the notebook now (Ctrl+S, or File ▸ Save Notebook) "
+                "and hand in the saved .ipynb file: this cell's output carries your whole "
+                f"record ({folder} beside the notebook is a spare copy)."
+            )
+        if self.graded_later:
+            steps.append(
+                "On your own: this assessment is scored by an instructor's grader; the "
+                "practice labs show your result right away."
+            )
+        else:
+            steps.append(
+                "On your own: this table is your result. Wrong or partly right answers can be "
+                "tried again where tries remain; hints unlock as you try."
+            )
+        return steps
+
+    def text(self, *, handing_in: bool = False, folder: str = "") -> str:
+        width = max((len(r.title) for r in self.rows), default=10)
+        lines = [f"{self.title}: {self.headline()}"]
+        for number, row in enumerate(self.rows, 1):
+            tries = f"{row.tries} tr{'y' if row.tries == 1 else 'ies'}" if row.tries else ""
+            lines.append(
+                f"{number:>2}. {row.title.ljust(width)}  {self.state_words(row):<24} "
+                f"{tries:<9} {row.when}".rstrip()
+            )
+        lines += ["", *self.next_steps(handing_in=handing_in, folder=folder)]
+        if handing_in:
+            lines.append(f"(labkit record of lab {self.lab_id} for {self.student})")
+        return "\n".join(lines)
+
+    def html(self, *, handing_in: bool = False, folder: str = "") -> str:
+        from labkit.widgets.style import MUTED, box, inline_markdown
+
+        rows = "".join(
+            f"<tr><td>{n}</td><td>{inline_markdown(r.title)}</td>"
+            f"<td>{html.escape(self.state_words(r))}</td><td>{r.tries or ''}</td>"
+            f"<td>{html.escape(r.when)}</td></tr>"
+            for n, r in enumerate(self.rows, 1)
+        )
+        steps = "".join(
+            f"<li>{html.escape(s)}</li>"
+            for s in self.next_steps(handing_in=handing_in, folder=folder)
+        )
+        return box(
+            f"<div class='labkit-overview'><p><strong>{html.escape(self.title)}</strong>: "
+            f"{html.escape(self.headline())}</p>"
+            "<table><thead><tr><th>#</th><th>exercise</th><th>where you stand</th>"
+            f"<th>tries</th><th>last answer</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<ul style='color: {MUTED}'>{steps}</ul>"
+            + (
+                f"<p style='color: {MUTED}'>labkit record of lab {html.escape(self.lab_id)} for "
+                f"{html.escape(self.student)}</p>"
+                if handing_in
+                else ""
+            )
+            + "</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def __repr__(self) -> str:
+        return self.text()
 
 
 def _storable(raw: Any) -> Any:

@@ -112,7 +112,8 @@ def test_name_the_parts_accepts_docker_hubs_names():
     legacy = dict(key, registry="index.docker.io")  # Docker normalizes it to docker.io
     assert check_answer(ex, v, legacy).status == "correct"
     endpoint = check_answer(ex, v, dict(key, registry="registry-1.docker.io"))
-    assert endpoint.mistakes == ("wrong-registry",) and endpoint.score == 0.75
+    # three parts of four are right, but a named mistake earns at most half (RULES)
+    assert endpoint.mistakes == ("wrong-registry",) and endpoint.score == 0.5
     assert check_answer(ex, v, "docker.io/library/x").status == "format-error"
 
 
@@ -345,7 +346,7 @@ def test_grade_record_partial_and_unanswered():
     result = grade_record(record, student, LAB)
     fq = result.exercise("fully-qualified")
     assert fq.status == "partial" and fq.mistakes == ("missing-library",)
-    assert fq.score == pytest.approx(1.5)
+    assert fq.score == pytest.approx(1.0)  # 2 points, at most half with a mistake (RULES)
     assert result.exercise("latest-meaning").status == "unanswered"
     assert result.exercise("share-with-team").status == "unanswered"
 

@@ -165,8 +165,9 @@ def test_submission_round_trips_through_a_saved_notebook(tmp_path, monkeypatch, 
     (record,) = records_from_notebook(saved)
     on_disk = Record.from_json(json.loads(record_file(tmp_path).read_text()))
     assert record == on_disk
-    out = capsys.readouterr().out
-    assert "Ctrl+S" in out and "File > Save" in out and ".ipynb" in out
+    text = bundle["text/plain"]
+    assert "Ctrl+S" in text and "File ▸ Save" in text and ".ipynb" in text
+    assert "Ctrl+S" in bundle["text/html"] and "On your own" in bundle["text/html"]
 
 
 def test_submission_in_plain_python_prints_the_summary(tmp_path, capsys, monkeypatch):
@@ -174,7 +175,8 @@ def test_submission_in_plain_python_prints_the_summary(tmp_path, capsys, monkeyp
     lab = start("demo", student=STUDENT, folder=tmp_path)
     lab.submission()
     out = capsys.readouterr().out
-    assert "labkit record for lab demo" in out and STUDENT in out
+    assert "Demo: one exercise of each kind:" in out and "not answered yet" in out
+    assert f"labkit record of lab demo for {STUDENT}" in out
 
 
 def test_reset_needs_confirmation_then_starts_over_and_is_recorded(tmp_path, capsys):

@@ -194,7 +194,7 @@ def check_answer(
     if limit is not None and tries_used >= limit:
         return Feedback(
             status=Status.NO_TRIES_LEFT,
-            message=f"No tries left: you have used all {limit}. Your last answer is kept.",
+            message=f"You have used all {limit} tries. Your last answer is kept.",
             hints=exercise.hints_unlocked(tries_used),
             tries_used=tries_used,
             tries_left=0,
@@ -202,7 +202,7 @@ def check_answer(
     try:
         answer = exercise.parse(raw, variant)
     except FormatError as error:
-        message = f"Format error (this did not use a try): {error.message}"
+        message = f"{error.message} (this did not use a try)"
         if error.hint:
             message += f"\n\n{error.hint}"
         return Feedback(
@@ -218,7 +218,7 @@ def check_answer(
     if exercise.feedback == "format-only":
         return Feedback(
             status=Status.RECORDED,
-            message="Your answer is well-formed and recorded. It is checked at grading.",
+            message="Your answer is recorded (not checked yet): it is graded with the lab.",
             hints=hints,
             tries_used=used,
             tries_left=left,

@@ -153,6 +153,27 @@ MISTAKES: Mapping[str, str] = {
 
 HIDDEN_NOTICE = "public checks passed; {n} hidden check{s} run at grading"
 
+# The most an answer showing a mistake earns (a part of it may be right): the mistake an
+# exercise exists to catch never earns more than half its points.
+MISTAKE_CAP = 0.5
+
+# The one set of rules for tries, format errors and credit, for every lab (the assessment
+# included). 00-start-here shows it (labkit.rules()); check_answer and Exercise.check enforce it.
+RULES = """\
+- **Check** uses up one try with each answer it checks. Some exercises allow only a few tries;
+  the assessment allows two or three per question.
+- An answer that is not even an answer of the asked form is a **format error**: it is
+  explained and uses **no try**. That is an empty box, text where a number goes, a choice that
+  is not offered, or an image name Docker refuses for a reason the question is not about
+  (such as a stray `ñ`).
+- An image name Docker refuses *because of* a mistake the labs teach (`https://` in front,
+  uppercase letters) is a real answer: it is **wrong** and uses a try, like any wrong answer.
+- A **partly right** answer (say, the right image but the wrong tag) earns part of the points,
+  never more than **half**: the mistake a question is about always costs at least half.
+- In the practice labs, Check says at once whether you are right and names your mistake. In the
+  assessment it only says that your answer is **recorded** (not whether it is right); the same
+  rules decide its score when it is graded."""
+
 
 class FormatError(LabkitError, ValueError):
     """The answer is malformed (not a wrong answer): explained, and it costs no try."""
@@ -254,8 +275,13 @@ class CheckResult:
 
     @property
     def score(self) -> float:
+        """The parts' weighted mean; an answer with a mistake earns at most
+        :data:`MISTAKE_CAP` (see :data:`RULES`)."""
         total = sum(p.weight for p in self.parts)
-        return sum(p.score * p.weight for p in self.parts) / total if total else 0.0
+        mean = sum(p.score * p.weight for p in self.parts) / total if total else 0.0
+        if any(p.mistake and not p.ok for p in self.parts):
+            return min(mean, MISTAKE_CAP)
+        return mean
 
     @property
     def mistakes(self) -> tuple[str, ...]:

@@ -553,11 +553,11 @@ LAB = Lab(
         PARTS_HUB,
         PARTS_OTHER,
         FULLY_QUALIFY,
-        FIX_URL,
+        PULL_FULL_NAME,
         PREDICT_URL,
+        FIX_URL,
         WHICH_REGISTRY,
         YOUR_NAMESPACE,
-        PULL_FULL_NAME,
     ),
     concepts=(
         "fully-qualified-name",

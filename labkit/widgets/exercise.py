@@ -72,8 +72,6 @@ def feedback_html(feedback: Feedback, *, restored: bool = False) -> str:
     tries = f"Tries used: {feedback.tries_used}"
     if feedback.tries_left is not None:
         tries += f" · tries left: {feedback.tries_left}"
-    if feedback.status == "format-error":
-        tries += " · a format error uses no try"
     inner += f"<div style='color: {MUTED}; font-size: 90%'>{html.escape(tries)}</div>"
     return box(inner, feedback.status)
 

@@ -18,7 +18,15 @@ class ProgressView:
         self.update(0)
 
     def update(self, correct: int, recorded: int = 0) -> None:
-        """Show ``correct`` right answers (and ``recorded`` ones checked only at grading)."""
+        """Show ``correct`` right answers; answers ``recorded`` for grading (the assessment,
+        where Check does not say right or wrong) count as answered, never as right."""
+        if recorded and not correct:
+            self.bar.bar_style = "info"
+            self.bar.value = recorded
+            left = self.total - recorded
+            self.label.value = f"{recorded} of {self.total} answered, {left} remain"
+            self.bar.description = f"{recorded}/{self.total}"
+            return
         self.bar.value = correct
         text = f"{correct} of {self.total} exercises answered correctly"
         if recorded:

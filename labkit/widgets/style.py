@@ -26,7 +26,7 @@ STATUS: dict[str, tuple[str, str, str]] = {
     "partial": ("◐", "Partly right", WARN),
     "wrong": ("✘", "Wrong", ERROR),
     "format-error": ("⚠", "Format error", WARN),
-    "recorded": ("✔", "Recorded", INFO),
+    "recorded": ("✎", "Recorded", INFO),
     "no-tries-left": ("✘", "No tries left", ERROR),
     "restored": ("↺", "Restored", INFO),
     "refused": ("⚠", "Refused", ERROR),

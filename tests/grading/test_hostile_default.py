@@ -49,12 +49,12 @@ always-equal,demo,fully-qualify,0,1,format-error,"pass a list of strings: lab.an
 always-equal,demo,(total),4,10,ok,
 copycat,demo,fully-qualified,1,2,partial,"mistakes: wrong-name, wrong-tag"
 copycat,demo,latest-meaning,1,1,correct,
-copycat,demo,name-the-parts,0.75,1,partial,mistakes: wrong-name
+copycat,demo,name-the-parts,0.5,1,partial,mistakes: wrong-name
 copycat,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 copycat,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
 copycat,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 copycat,demo,fully-qualify,0.5,1,partial,"mistakes: wrong-name, wrong-namespace"
-copycat,demo,(total),3.25,10,other-student,"the records were made for student 'perfect', not 'copycat': graded as 'copycat' (3.25/10); as 'perfect' they score 10/10"
+copycat,demo,(total),3,10,other-student,"the records were made for student 'perfect', not 'copycat': graded as 'copycat' (3/10); as 'perfect' they score 10/10"
 deleted-cell,demo,fully-qualified,2,2,correct,
 deleted-cell,demo,latest-meaning,1,1,correct,
 deleted-cell,demo,name-the-parts,1,1,correct,
@@ -111,14 +111,14 @@ forged-outcome,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, re
 forged-outcome,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 forged-outcome,demo,fully-qualify,1,1,correct,
 forged-outcome,demo,(total),6,10,forged,the event log does not replay to its recorded outcomes: event 1 (`docker push stu337817/weather:4.3`) records exit code 0 but replays to 1; graded on the replayed world
-hand-edited,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+hand-edited,demo,fully-qualified,1,2,partial,mistakes: missing-registry
 hand-edited,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
-hand-edited,demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+hand-edited,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 hand-edited,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 hand-edited,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
 hand-edited,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-hand-edited,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-hand-edited,demo,(total),3,10,ok,
+hand-edited,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+hand-edited,demo,(total),2,10,ok,
 invalid-json,demo,fully-qualified,0,2,malformed,
 invalid-json,demo,latest-meaning,0,1,malformed,
 invalid-json,demo,name-the-parts,0,1,malformed,
@@ -151,14 +151,14 @@ old-version,demo,share-with-team,2,2,correct,
 old-version,demo,push-your-image,2,2,correct,
 old-version,demo,fully-qualify,1,1,correct,
 old-version,demo,(total),10,10,variant-changed,"the record's variant fingerprint '000000000000' is not this labkit's '1732803c8840' for 'old-version' (made with labkit 0.0.1, graded with {version}): the lab changed since the student worked on it; graded against today's variant"
-partly-wrong,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+partly-wrong,demo,fully-qualified,1,2,partial,mistakes: missing-registry
 partly-wrong,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
-partly-wrong,demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+partly-wrong,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 partly-wrong,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 partly-wrong,demo,share-with-team,2,2,correct,
 partly-wrong,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-partly-wrong,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-partly-wrong,demo,(total),5,10,ok,
+partly-wrong,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+partly-wrong,demo,(total),4,10,ok,
 perfect,demo,fully-qualified,2,2,correct,
 perfect,demo,latest-meaning,1,1,correct,
 perfect,demo,name-the-parts,1,1,correct,

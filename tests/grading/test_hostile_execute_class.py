@@ -294,14 +294,14 @@ fork-bomb,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-pr
 fork-bomb,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 fork-bomb,demo,fully-qualify,0,1,unanswered,
 fork-bomb,demo,(total),0,10,ok,
-hand-edited,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+hand-edited,demo,fully-qualified,1,2,partial,mistakes: missing-registry
 hand-edited,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
-hand-edited,demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+hand-edited,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 hand-edited,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 hand-edited,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
 hand-edited,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-hand-edited,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-hand-edited,demo,(total),3,10,ok,
+hand-edited,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+hand-edited,demo,(total),2,10,ok,
 impostor,demo,fully-qualified,0,2,unanswered,
 impostor,demo,latest-meaning,0,1,unanswered,
 impostor,demo,name-the-parts,0,1,unanswered,
@@ -382,14 +382,14 @@ output-flood,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo
 output-flood,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 output-flood,demo,fully-qualify,0,1,unanswered,
 output-flood,demo,(total),0,10,output-limit,demo.ipynb: cell 9 printed more than 1 MiB of output; the notebook's later output was dropped
-partly-wrong,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+partly-wrong,demo,fully-qualified,1,2,partial,mistakes: missing-registry
 partly-wrong,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
-partly-wrong,demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+partly-wrong,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 partly-wrong,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 partly-wrong,demo,share-with-team,2,2,correct,
 partly-wrong,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-partly-wrong,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-partly-wrong,demo,(total),5,10,ok,
+partly-wrong,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+partly-wrong,demo,(total),4,10,ok,
 perfect,demo,fully-qualified,2,2,correct,
 perfect,demo,latest-meaning,1,1,correct,
 perfect,demo,name-the-parts,1,1,correct,
