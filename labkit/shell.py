@@ -424,14 +424,23 @@ def _images(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
 
 
 def _rmi(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    """cli/command/image/remove.go:62-106: each image in turn; the errors at the end, joined.
+    With --force, "No such image" errors are printed but the exit code is 0 (unless another
+    error came too)."""
+    force = bool(inv.flags.get("force"))
     errors = []
+    fatal = False
     for name in inv.args:
         try:
-            client.remove(name, out, force=bool(inv.flags.get("force")))
+            client.remove(name, out, force=force)
         except CommandFailed as failure:
             errors.append(failure.text)
+            if not failure.text.startswith("Error response from daemon: No such image: "):
+                fatal = True
     if errors:
-        raise CommandFailed("\n".join(errors))
+        if not force or fatal:
+            raise CommandFailed("\n".join(errors))
+        out.err("\n".join(errors) + "\n")
 
 
 def _inspect_one(client: Client, name: str) -> dict[str, Any] | None:
@@ -474,10 +483,33 @@ def _familiar_ref(key: str) -> str:
         return key
 
 
+# cli/command/system/inspect.go:42-53
+_INSPECT_TYPES = (
+    "config",
+    "container",
+    "image",
+    "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
+    "task",
+    "volume",
+)
+
+
 def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/inspect/inspector.go:73-106: the template parsed first (exit 64 when it does
     not parse), then each name in the order given; errors after what was found."""
     fmt = str(inv.flags.get("format") or "")
+    kind = str(inv.flags.get("type") or "") if inv.command == "inspect" else "image"
+    if kind not in ("", *_INSPECT_TYPES):  # cli/command/system/inspect.go:96-104
+        quoted = '", "'.join(_INSPECT_TYPES)
+        raise CommandFailed(f'unknown type: "{kind}": must be one of "{quoted}"')
+    if kind not in ("", "image", "container"):
+        raise CommandFailed(
+            f"labkit: docker inspect --type {kind} is not simulated (labkit has images only)"
+        )
     template = None
     if fmt and fmt != "json":
         try:
@@ -486,9 +518,13 @@ def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
             raise CommandFailed(f"template parsing error: {error}", 64) from None
     found, errors = [], []
     for name in inv.args:
-        data = _inspect_one(client, name)
+        data = None if kind == "container" else _inspect_one(client, name)
+        if data is not None and inv.flags.get("size"):
+            out.err("WARNING: --size ignored for image\n")  # system/inspect.go:272-274
         if data is None:
-            if inv.command == "inspect":
+            if kind == "container":
+                errors.append(f"Error response from daemon: No such container: {name}")
+            elif inv.command == "inspect" and kind == "":
                 # cli/command/system/inspect.go: not found and "invalid reference format"
                 # errors are skipped over to the next object type, then "No such object"
                 errors.append(f"Error: No such object: {name}")

@@ -39,7 +39,7 @@ DAEMON_PREFIX = "Error response from daemon: "
 
 def _status_of(message: str) -> int:
     """The HTTP status the daemon gives an error (errdefs -> httpstatus)."""
-    if message.startswith("No such image") or "No such" in message:
+    if "No such" in message or message.endswith((" not found", "no such volume")):
         return 404
     if message.startswith("conflict:"):
         return 409
@@ -152,6 +152,16 @@ class EngineStub:
         first = {name: values[0] for name, values in query.items()}
         if method == "GET" and path == "/images/json":
             return 200, self.image_list(first.get("filters", ""), first.get("all") in ("1", "true"))
+        if method == "GET" and path == "/info":  # docker inspect asks whether swarm is on
+            return 200, {"Swarm": {"ControlAvailable": False, "LocalNodeState": "inactive"}}
+        if method == "GET" and path.startswith("/containers/") and path.endswith("/json"):
+            raise CommandFailed(f"No such container: {path[len('/containers/') : -len('/json')]}")
+        if method == "GET" and path.startswith("/networks/"):
+            raise CommandFailed(f"network {path[len('/networks/') :]} not found")
+        if method == "GET" and path.startswith("/volumes/"):
+            raise CommandFailed(f"get {path[len('/volumes/') :]}: no such volume")
+        if method == "GET" and path.startswith("/plugins/") and path.endswith("/json"):
+            raise CommandFailed(f"plugin {path[len('/plugins/') : -len('/json')]} not found")
         if method == "GET" and path == "/images/search":
             filters = self.filter_list(first.get("filters", ""))
             limit = int(first.get("limit") or 0)
