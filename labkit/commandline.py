@@ -73,6 +73,7 @@ class Invocation:
     flags: Mapping[str, object]
     args: tuple[str, ...]
     global_flags: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    given: frozenset[str] = frozenset()  # the flags typed on the line (pflag's Changed)
 
 
 @dataclass(frozen=True)
@@ -799,4 +800,5 @@ def _parse_leaf(
         flags=MappingProxyType(values),
         args=tuple(parsed.args),
         global_flags=MappingProxyType(dict(global_flags)),
+        given=frozenset(name for name in parsed.given if name != "help"),
     )

@@ -600,16 +600,28 @@ def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
 
 
 def _login(client: Client, inv: Invocation, out: Printer, stdin: str | None, progress) -> None:
+    """cli/command/registry/login.go:43-49 (verifyLoginFlags, on the flags as typed), then
+    runLogin (login.go:108-139) with verifyLoginOptions (login.go:88-106) first."""
     username = str(inv.flags.get("username") or "")
     password = inv.flags.get("password")
     server = inv.args[0] if inv.args else None
+    given = inv.given
+    if "password-stdin" in given:
+        if "password" in given:
+            raise CommandFailed(
+                "conflicting options: cannot specify both --password and --password-stdin"
+            )
+        if "username" not in given:
+            raise CommandFailed("the --password-stdin option requires --username to be set")
+    if "username" in given and not username:
+        raise CommandFailed("username is empty")
+    if "password" in given and not password:
+        raise CommandFailed("password is empty")
     if password:
         out.err("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n")
     if inv.flags.get("password-stdin"):
-        if password:
-            raise CommandFailed("--password and --password-stdin are mutually exclusive")
         if not username:
-            raise CommandFailed("the --password-stdin option requires --username to be set")
+            raise CommandFailed("username is empty")
         password = (stdin or "").removesuffix("\n").removesuffix("\r")
     if not username and not password:
         stored = client.stored_credential(server)
