@@ -754,9 +754,69 @@ Server: labkit {version} (a simulation, no Docker Engine)
 
 
 def _version(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    if inv.flags.get("format"):
-        raise CommandFailed("labkit: --format of docker version is not simulated")
-    out.out(VERSION_TEXT.format(version=__version__))
+    """cli/command/system/version.go:148-215; with --format, the template (named "version")
+    runs on versionInfo{Client, Server} and its output goes through a tabwriter (minwidth 20,
+    padding 1); the Server part is labkit's simulated daemon."""
+    fmt = str(inv.flags.get("format") or "")
+    if not fmt:
+        out.out(VERSION_TEXT.format(version=__version__))
+        return
+    try:
+        template = formats.parse("{{json .}}" if fmt == "json" else fmt, name="version")
+    except formats.TemplateError as error:
+        raise CommandFailed(f"template parsing error: {error}", 64) from None
+    partial: list[str] = []
+    try:
+        text = template.execute(_version_info(), partial=partial)
+        error = None
+    except formats.TemplateError as failure:
+        text, error = "".join(partial), failure
+    out.out(formats.tabwrite(text + "\n", minwidth=20, padding=1))
+    if error is not None:
+        raise CommandFailed(str(error))
+
+
+def _version_info() -> formats.Struct:
+    """versionInfo (version.go:65-86): the client's as 28.2.2 reports it; the server labkit."""
+    client_fields = {
+        "Platform": formats.Struct("system.platformInfo", None, pointer=True),
+        "Version": "28.2.2",
+        "APIVersion": "1.50",
+        "DefaultAPIVersion": "1.50",
+        "GitCommit": "e6534b4",
+        "GoVersion": "go1.24.3",
+        "Os": "linux",
+        "Arch": "amd64",
+        "BuildTime": "Fri May 30 12:07:14 2025",
+        "Context": "default",
+    }
+    client_json = {k if k != "APIVersion" else "ApiVersion": v for k, v in client_fields.items()}
+    client_json.pop("Platform")
+    server_fields = {
+        "Platform": formats.Struct(
+            "struct { Name string }", {"Name": f"labkit {__version__} (a simulation)"}
+        ),
+        "Components": formats.typed("[]types.ComponentVersion", None),
+        "Version": "28.2.2",
+        "APIVersion": "1.50",
+        "MinAPIVersion": "1.24",
+        "GitCommit": "",
+        "GoVersion": "",
+        "Os": "linux",
+        "Arch": "amd64",
+        "KernelVersion": "",
+        "Experimental": False,
+        "BuildTime": "",
+    }
+    return formats.Struct(
+        "system.versionInfo",
+        {
+            "Client": formats.Struct(
+                "system.clientVersion", client_fields, json=lambda: client_json
+            ),
+            "Server": formats.Struct("types.Version", server_fields, pointer=True),
+        },
+    )
 
 
 Handler = Callable[[Client, Invocation, Printer, "str | None", bool], None]
