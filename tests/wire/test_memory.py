@@ -6,17 +6,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client as httpclient
-import json
 import os
 import subprocess
+import sys
 import tarfile
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from conftest import LOOPBACK, peak_rss_kib, require_binary, rss_kib
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from registry_bench import write_big_image
 
 MIB = 1 << 20
 ROUNDS = 5  # a warm-up and four rounds
@@ -176,72 +178,6 @@ def test_a_mixed_run_ends_within_10_mb_of_its_warm_rss(start_serve, http):
 
 
 # -- a 1 GiB layer through skopeo ------------------------------------------------------------
-
-
-def write_big_image(folder: Path, size: int) -> tuple[str, str]:
-    """An image in skopeo's ``dir:`` layout whose one layer is a gzip (stored, not
-    compressed: fast) of a tar holding ``size`` bytes of a repeating pattern, written as it
-    is generated. Returns (layer digest, manifest digest)."""
-    folder.mkdir()
-    pattern = bytes(range(256)) * (4 * 4096)  # 4 MiB
-    info = tarfile.TarInfo("big.bin")
-    info.size = size
-    header = info.tobuf(format=tarfile.USTAR_FORMAT)
-    padding = b"\0" * ((-size) % 512) + b"\0" * 1024
-    diff, layer = hashlib.sha256(), hashlib.sha256()
-    compressor = zlib.compressobj(0, zlib.DEFLATED, 31)  # gzip framing, stored blocks
-    part = folder / "layer.part"
-    with part.open("wb") as out:
-
-        def emit(data: bytes) -> None:
-            diff.update(data)
-            packed = compressor.compress(data)
-            layer.update(packed)
-            out.write(packed)
-
-        emit(header)
-        left = size
-        while left:
-            piece = pattern[: min(len(pattern), left)]
-            emit(piece)
-            left -= len(piece)
-        emit(padding)
-        tail = compressor.flush()
-        layer.update(tail)
-        out.write(tail)
-    layer_digest = "sha256:" + layer.hexdigest()
-    layer_size = part.stat().st_size
-    part.rename(folder / layer_digest.removeprefix("sha256:"))
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff.hexdigest()]},
-            "config": {},
-        }
-    ).encode()
-    (folder / sha(config).removeprefix("sha256:")).write_bytes(config)
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "digest": sha(config),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "digest": layer_digest,
-                    "size": layer_size,
-                }
-            ],
-        }
-    ).encode()
-    (folder / "manifest.json").write_bytes(manifest)
-    (folder / "version").write_text("Directory Transport Version: 1.1\n")
-    return layer_digest, sha(manifest)
 
 
 def file_digest(path: Path) -> str:
