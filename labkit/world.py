@@ -20,6 +20,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from labkit.accounts import Accounts, Permission, Principal, Role, TokenScope
+from labkit.blobstore import BlobStore, MemoryBlobStore
 from labkit.errors import LabkitError, RegistryError
 from labkit.oci import Image, image_from_layers, make_image
 from labkit.reference import Reference, parse_reference
@@ -164,9 +165,16 @@ def _catalog() -> dict[str, Any]:
 class World:
     """Registries by host name, accounts, clients, and the event log."""
 
-    def __init__(self, clock: Clock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        seed: int = 0,
+        blobs: Callable[[], BlobStore] | None = None,
+    ) -> None:
         self.clock = clock or Clock()
         self.seed = seed
+        # Where each registry of the catalog keeps blob bytes (memory unless told otherwise).
+        self.blob_store = blobs or MemoryBlobStore
         self._registries: dict[str, Registry] = {}
         self._hosts: dict[str, Registry] = {}
         self._events: list[Event] = []
@@ -182,10 +190,16 @@ class World:
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def default(cls, clock: Clock | None = None, seed: int = 0) -> World:
+    def default(
+        cls,
+        clock: Clock | None = None,
+        seed: int = 0,
+        blobs: Callable[[], BlobStore] | None = None,
+    ) -> World:
         """Docker Hub with official images, other public registries, registry.acme.com and
-        an open localhost:5000, from the catalog."""
-        world = cls(clock=clock, seed=seed)
+        an open localhost:5000, from the catalog; ``blobs`` makes each registry's blob store
+        (default: in memory)."""
+        world = cls(clock=clock, seed=seed, blobs=blobs)
         world._load_catalog(_catalog())
         return world
 
@@ -202,6 +216,7 @@ class World:
                 aliases=spec.get("aliases", ()),
                 title=spec.get("title", ""),
                 owner=spec.get("owner"),
+                blobs=self.blob_store(),
             )
             self.add_registry(registry)
             accounts = registry.accounts
@@ -369,13 +384,15 @@ class World:
         variant: Callable[[World], None] | None = None,
         *,
         seed: int = 0,
+        blobs: Callable[[], BlobStore] | None = None,
     ) -> World:
         """A fresh default world, set up by ``variant``, with ``events`` applied in order.
 
         Replayed docker commands run again; logins are restored from their recorded outcome
-        (the log never holds passwords). Raises LabkitError on a malformed event.
+        (the log never holds passwords). Raises LabkitError on a malformed event. ``blobs``:
+        as for :meth:`default`.
         """
-        world = cls.default(clock=Clock.fixed(), seed=seed)
+        world = cls.default(clock=Clock.fixed(), seed=seed, blobs=blobs)
         if variant is not None:
             variant(world)
         world.apply(events)
