@@ -220,7 +220,7 @@ class DiskBlobStore(MemoryBlobStore):
             super().add(received)
             return
         final = self.path(received.digest)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        self._folder_for(final)
         if received.path is not None:
             source = received.path
             if self.durable and not received.synced:
@@ -235,6 +235,17 @@ class DiskBlobStore(MemoryBlobStore):
         os.replace(source, final)
         if self.durable:
             _fsync_dir(os.path.dirname(final))
+
+    def _folder_for(self, final: str) -> None:
+        """Create the folders of ``final``; when durable, their entries are fsynced too."""
+        folder = os.path.dirname(final)
+        if os.path.isdir(folder):
+            return
+        parent = os.path.dirname(folder)
+        os.makedirs(folder, exist_ok=True)
+        if self.durable:
+            _fsync_dir(parent)
+            _fsync_dir(os.path.dirname(parent))
 
     def open(self, digest: str) -> BlobSource:
         if super().__contains__(digest):

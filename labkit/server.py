@@ -66,6 +66,11 @@ __all__ = [
 
 API_VERSION = "registry/2.0"
 TOKEN_LIFETIME = 300  # seconds; the token spec asks for at least 60
+# Live tokens, challenge records and upload sessions kept at most (the oldest go first), so
+# that memory is bounded even under a flood of requests within a token's lifetime.
+MAX_TOKENS = 20_000
+MAX_CHALLENGES = 20_000
+MAX_SESSIONS = 10_000
 # Upload sessions older than this are purged, as distribution's upload purging does (its
 # default age: 168 h); the purge runs every PURGE_INTERVAL seconds, as do token pruning.
 UPLOAD_LIFETIME = 168 * 3600.0
@@ -117,11 +122,14 @@ class Grant:
 class TokenStore:
     """Opaque random tokens mapped to grants; expired ones are refused and forgotten."""
 
-    lifetime: int = TOKEN_LIFETIME
+    lifetime: float = TOKEN_LIFETIME
     clock: Callable[[], float] = time.monotonic
+    limit: int = MAX_TOKENS
     _grants: dict[str, Grant] = field(default_factory=dict)
 
     def issue(self, principal: Principal, requested: set, granted: set) -> str:
+        while len(self._grants) >= self.limit:  # the oldest go first (all live as long)
+            del self._grants[next(iter(self._grants))]
         token = secrets.token_urlsafe(32)
         self._grants[token] = Grant(
             principal, frozenset(requested), frozenset(granted), self.clock() + self.lifetime
@@ -337,17 +345,28 @@ class _State:
         for public_id, session in list(self.uploads.items()):
             if session.busy or now - session.started < self.upload_lifetime:
                 continue
-            del self.uploads[public_id]
-            session.spool.discard()
-            with self.lock:
-                try:
-                    self.registry.cancel_upload(session.upload_id)
-                except RegistryError:
-                    pass
+            self._drop(public_id, session)
         self.tokens.prune()
         for key, expiry in list(self.challenged.items()):
             if expiry <= now:
                 del self.challenged[key]
+
+    def evict_sessions(self, keep: int) -> None:
+        """Drop the oldest idle upload sessions until at most ``keep`` remain."""
+        for public_id, session in list(self.uploads.items()):
+            if len(self.uploads) <= keep:
+                return
+            if not session.busy:
+                self._drop(public_id, session)
+
+    def _drop(self, public_id: str, session: _Session) -> None:
+        del self.uploads[public_id]
+        session.spool.discard()
+        with self.lock:
+            try:
+                self.registry.cancel_upload(session.upload_id)
+            except RegistryError:
+                pass
 
     def start_timers(self, interval: float) -> None:
         timer = tornado.ioloop.PeriodicCallback(self.purge, interval * 1000)
@@ -560,8 +579,13 @@ class RegistryHandler(_Base):
         session, self.session = self.session, None
         if session is not None:
             session.busy = False
-            if session.upload_id not in self._live_uploads():
+            if session.upload_id not in self._live_uploads():  # a monolithic POST cut off
                 session.spool.discard()
+                with self.state.lock:
+                    try:
+                        self.state.registry.cancel_upload(session.upload_id)
+                    except RegistryError:
+                        pass  # committed (or refused) already
 
     def _live_uploads(self) -> set[str]:
         return {s.upload_id for s in self.state.uploads.values()}
@@ -670,7 +694,10 @@ class RegistryHandler(_Base):
                     "WWW-Authenticate", self.challenge_header(scopes, "insufficient_scope")
                 )
                 raise RegistryError("DENIED")
-            self.state.challenged[key] = grant.expires
+            challenged = self.state.challenged
+            while len(challenged) >= MAX_CHALLENGES:
+                del challenged[next(iter(challenged))]
+            challenged[key] = grant.expires
             raise _Challenge(scopes, "insufficient_scope")
         self.grant = grant
         return grant.principal
@@ -912,6 +939,7 @@ class RegistryHandler(_Base):
             self.then(lambda: self._commit(session, digest, None))
             return
         public_id = str(uuid.uuid4())
+        self.state.evict_sessions(MAX_SESSIONS - 1)
         self.state.uploads[public_id] = session
         self.send_session(202, public_id, session)
 

@@ -227,3 +227,41 @@ def test_the_big_image_generator_makes_a_valid_gzip_tar(tmp_path):
         member = archive.getmember("big.bin")
         assert member.size == 3 * MIB + 5
         assert archive.extractfile(member).read(512) == bytes(range(256)) * 2
+
+
+def test_tokens_challenges_and_sessions_are_capped(world, start_labkit, http, monkeypatch):
+    from labkit import server as labkit_server
+    from labkit.accounts import ANONYMOUS
+
+    tokens = labkit_server.TokenStore(limit=3)
+    issued = [tokens.issue(ANONYMOUS, set(), set()) for _ in range(5)]
+    assert len(tokens) == 3
+    assert tokens.lookup(issued[0]) is None and tokens.lookup(issued[-1]) is not None
+    monkeypatch.setattr(labkit_server, "MAX_SESSIONS", 3)
+    handle = start_labkit(world, "localhost:5000")
+    state = handle.app.settings["labkit_state"]
+    client = http(handle.url)
+    first = patch(client, "app", 1000)
+    for _ in range(4):
+        patch(client, "app", 1000)
+    assert len(state.uploads) == 3 and len(world.registry("localhost:5000")._uploads) == 3
+    assert client.request("GET", first).codes == ["BLOB_UPLOAD_UNKNOWN"]
+    assert state.budget.used == 3000
+
+
+def test_an_upload_cut_off_midway_leaves_nothing(world, start_labkit):
+    import socket
+
+    handle = start_labkit(world, "localhost:5000")
+    state = handle.app.settings["labkit_state"]
+    spool = Path(state.spool_dir)
+    with socket.create_connection((LOOPBACK, handle.port)) as sock:
+        head = (
+            f"POST /v2/app/blobs/uploads/?digest={sha(b'never')} HTTP/1.1\r\n"
+            f"Host: {LOOPBACK}\r\nContent-Length: {8 * MIB}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"z" * (3 * MIB))
+        wait_for(lambda: any(spool.iterdir()), 30, "the spool file")
+    wait_for(lambda: not any(spool.iterdir()), 30, "the spool file to go")
+    wait_for(lambda: not world.registry("localhost:5000")._uploads, 30, "the session to go")
+    assert state.budget.used == 0
