@@ -49,7 +49,7 @@ import tornado.netutil
 import tornado.web
 
 from labkit.accounts import ANONYMOUS, Action, Principal
-from labkit.blobstore import BlobSource, Received
+from labkit.blobstore import BlobSource, DiskBlobStore, Received
 from labkit.errors import RegistryError
 from labkit.registry import DIGEST_PATTERN, NAME_PATTERN, Registry
 from labkit.world import World
@@ -1008,6 +1008,12 @@ class RegistryHandler(_Base):
         if self.state.journal is not None:
             await tornado.ioloop.IOLoop.current().run_in_executor(None, spool.sync)
         received = spool.received()
+        store = self.state.registry.blobs
+        if received.path is not None and not isinstance(store, DiskBlobStore):
+            # a store in memory would read the file in under the lock: read it before
+            received = await tornado.ioloop.IOLoop.current().run_in_executor(
+                None, _read_in, received
+            )
         with self.state.lock:
             try:
                 self.state.registry.finish_upload(session.upload_id, digest, received=received)
@@ -1034,6 +1040,14 @@ class RegistryHandler(_Base):
         self.set_header("Docker-Upload-UUID", public_id)
         self.set_header("Content-Length", "0")
         self.finish()
+
+
+def _read_in(received: Received) -> Received:
+    assert received.path is not None
+    with open(received.path, "rb") as handle:
+        data = handle.read()
+    os.unlink(received.path)
+    return Received(received.digest, received.size, data=data)
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
