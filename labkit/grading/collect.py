@@ -138,7 +138,7 @@ def load_json_file(path: Path, inside: Path | None = None) -> tuple[Any, str]:
 def _is_inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (3.11)
         return False
     return True
 

@@ -16,6 +16,8 @@ not-a-notebook).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -73,6 +75,9 @@ class GradeOptions:
     checks_dir: str | None = None
     execute: bool = False
     unisolated: bool = False  # --unisolated: run notebooks even without a sandbox
+    # default mode: what grading one submission may use (in a worker process)
+    submission_seconds: float = 30
+    memory_bytes: int = 1 << 30
     labs_dir: str | None = None
     cell_seconds: float | None = None  # --cell-timeout (execute mode)
     total_seconds: float | None = None  # --timeout: a whole notebook (execute mode)
@@ -248,8 +253,15 @@ def _grade_lab(
         reasons.append(f"the event log has {len(events)} events; only the first {MAX_EVENTS} count")
         events = events[:MAX_EVENTS]
         record = replace(record, events=tuple(events))
-    result = grade_record(record, student, lab)
     # a log is checked against the world of the student it was made for
+    log_student = record.student if record.student != student else student
+    record, integrity = _integrity_problems(lab, log_student, record)
+    for status, reason in integrity:
+        if status is not None:
+            statuses.append(status)
+        reasons.append(reason)
+    events = list(record.events)
+    result = grade_record(record, student, lab)
     log_student = record.student if Status.OTHER_STUDENT in result.statuses else student
     mismatches = _replay_mismatches(lab, log_student, events) if events else []
     if mismatches:
@@ -284,6 +296,90 @@ def _grade_lab(
         tuple(exercises),
         tuple(statuses),
     )
+
+
+def _accounts(lab: Lab, student: str) -> set[str]:
+    """The Hub accounts a lab gives ``student``: their own, and each account whose password the
+    lab hands out (a ``<name>_password`` parameter beside ``<name>``)."""
+    params = lab.params_for(student)
+    accounts = {params["docker_id"]} if isinstance(params.get("docker_id"), str) else set()
+    for key, value in params.items():
+        if key.endswith("_password") and isinstance(value, str):
+            account = params.get(key.removesuffix("_password"))
+            if isinstance(account, str):
+                accounts.add(account)
+    return accounts
+
+
+def _integrity_problems(
+    lab: Lab, student: str, record: Record
+) -> tuple[Record, list[tuple[Status | None, str]]]:
+    """What a kernel could not have written: events done by accounts the lab did not give the
+    student (taken out of the log: ``forged``), more tries than an exercise allows
+    (``forged``); sequence numbers that go back and times in the future (named only: an
+    edited, merged or clock-skewed record)."""
+    from datetime import UTC, datetime, timedelta
+
+    from labkit.records import _time_key
+
+    found: list[tuple[Status | None, str]] = []
+    accounts = _accounts(lab, student)
+    kept, foreign = [], []
+    for index, event in enumerate(record.events, 1):
+        actor, kind = event.get("actor"), event.get("kind")
+        allowed = {"student"} if kind == "docker" else accounts
+        if kind in ("docker", "hub") and isinstance(actor, str) and actor not in allowed:
+            foreign.append((index, actor, str(event.get("action", ""))[:60]))
+            continue
+        kept.append(event)
+    if foreign:
+        names = sorted({actor for _, actor, _ in foreign})
+        shown = ", ".join(_shown_id(n) for n in names[:3]) + (" ..." if len(names) > 3 else "")
+        found.append(
+            (
+                Status.FORGED,
+                f"{len(foreign)} event(s) of the log were done as {shown}, an account the lab "
+                f"did not give {student!r} (first: event {foreign[0][0]}, "
+                f"`{foreign[0][2]}`); they were not applied",
+            )
+        )
+        record = replace(record, events=tuple(kept))
+    by_id = {e.id: e for e in lab.exercises}
+    for exercise_id, entry in sorted(record.answers.items()):
+        exercise = by_id.get(exercise_id)
+        limit = exercise.max_tries if exercise is not None else None
+        if limit is not None and entry.tries > limit:
+            found.append(
+                (
+                    Status.FORGED,
+                    f"the answer to {exercise_id} claims {entry.tries} tries; the exercise "
+                    f"allows {limit}",
+                )
+            )
+    previous = None
+    for index, event in enumerate(record.events, 1):
+        seq = event.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            continue
+        if previous is not None and seq <= previous:
+            found.append(
+                (
+                    None,
+                    f"event {index} has sequence number {seq} after {previous}: the log was "
+                    "edited or put together from several",
+                )
+            )
+            break
+        previous = seq
+    latest = datetime.now(UTC) + timedelta(days=1)
+    times = [("the record's world", record.world_updated)]
+    times += [(f"the answer to {k}", v.time) for k, v in sorted(record.answers.items())]
+    times += [(f"event {i}", e.get("time")) for i, e in enumerate(record.events, 1)]
+    for what, text in times:
+        if isinstance(text, str) and text and _time_key(text) > latest:
+            found.append((None, f"{what} is dated {text[:40]!r}, in the future"))
+            break
+    return record, found
 
 
 def _without_bad_answers(record: Record) -> tuple[Record, dict[str, str]]:
@@ -478,6 +574,14 @@ def grade_submission(
         return _grade_submission(submission, options)
     except RecursionError:
         return SubmissionGrade(submission.student, (), "malformed", "the records nest too deeply")
+    except MemoryError:
+        return SubmissionGrade(
+            submission.student,
+            (),
+            Status.MEMORY_LIMIT,
+            f"grading this submission needed more than {options.memory_bytes >> 20} MiB of "
+            "memory (a JSON bomb?); it was stopped",
+        )
     except Exception as error:  # a broken submission never stops the others
         return SubmissionGrade(
             submission.student,
@@ -800,8 +904,50 @@ def _combine_with_run(
 # -- the whole run ---------------------------------------------------------------------------
 
 
-def _worker_init() -> None:
+def _worker_init(options: GradeOptions | None = None) -> None:
+    """A grading worker: in default mode its address space is bounded (``memory_bytes``)."""
     os.environ.setdefault("LABKIT_GRADER", "1")
+    if options is not None and not options.execute and options.memory_bytes:
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = options.memory_bytes
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class _Overrun(BaseException):
+    """Raised in a worker when grading one submission takes too long."""
+
+
+def _bounded_grade(submission: Submission, options: GradeOptions) -> SubmissionGrade:
+    """:func:`grade_submission` stopped after ``options.submission_seconds`` (default mode)."""
+    import signal
+
+    seconds = options.submission_seconds
+    if options.execute or not seconds or not hasattr(signal, "setitimer"):
+        return grade_submission(submission, options)
+
+    def overrun(signum: int, frame: Any) -> None:
+        raise _Overrun
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return grade_submission(submission, options)
+    except _Overrun:
+        return SubmissionGrade(
+            submission.student,
+            (),
+            Status.TIMED_OUT,
+            f"grading this submission took longer than {seconds:g} s (a replay bomb?); it was "
+            "stopped",
+        )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def grade_all(
@@ -829,7 +975,10 @@ def grade_all(
     )
     results: dict[int, SubmissionGrade] = {}
     try:
-        if jobs <= 1 or len(submissions) <= 1:
+        if not options.execute and submissions and sys.platform.startswith("linux"):
+            # default mode: every submission in a worker with a memory and a time bound
+            _grade_parallel(submissions, options, max(1, jobs), results, bar)
+        elif jobs <= 1 or len(submissions) <= 1:
             for index, submission in enumerate(submissions):
                 results[index] = grade_submission(submission, options)
                 bar.update(1)
@@ -853,8 +1002,9 @@ def _grade_parallel(
 
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
     pending = list(range(len(submissions)))
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
-        futures = {pool.submit(grade_submission, submissions[i], options): i for i in pending}
+    init = functools.partial(_worker_init, options)
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=init) as pool:
+        futures = {pool.submit(_bounded_grade, submissions[i], options): i for i in pending}
         try:
             for future in as_completed(futures):
                 index = futures[future]
@@ -867,9 +1017,9 @@ def _grade_parallel(
     for index in pending:
         if index in results:
             continue
-        with ProcessPoolExecutor(1, mp_context=context, initializer=_worker_init) as pool:
+        with ProcessPoolExecutor(1, mp_context=context, initializer=init) as pool:
             try:
-                results[index] = pool.submit(grade_submission, submissions[index], options).result()
+                results[index] = pool.submit(_bounded_grade, submissions[index], options).result()
             except BrokenProcessPool:
                 results[index] = SubmissionGrade(
                     submissions[index].student,
@@ -910,4 +1060,38 @@ def lab_grades(
         if not lab_ids and not any(g.lab not in labs_by_id for g in submission.labs):
             rows.append(LabGrade(submission.student, "", submission.status, submission.reason))
     rows.sort(key=lambda g: (g.student, g.lab))
+    return _name_other_students(rows, labs_by_id)
+
+
+def _name_other_students(rows: list[LabGrade], labs_by_id: Mapping[str, Lab]) -> list[LabGrade]:
+    """A log with events done as another account of the class: name that account's student
+    (a record merged from two students' work)."""
+    marker = "an account the lab did not give"
+    flagged = [i for i, g in enumerate(rows) if marker in g.reason and g.lab in labs_by_id]
+    if not flagged:
+        return rows
+    students = sorted({g.student for g in rows})
+    owners: dict[str, dict[str, str]] = {}
+    for index in flagged:
+        grade = rows[index]
+        if grade.lab not in owners:
+            lab = labs_by_id[grade.lab]
+            owners[grade.lab] = {}
+            for other in students:
+                for account in _accounts(lab, other):
+                    owners[grade.lab].setdefault(account, other)
+        found = sorted(
+            {
+                owner
+                for account, owner in owners[grade.lab].items()
+                if owner != grade.student and repr(account) in grade.reason
+            }
+        )
+        if found:
+            names = ", ".join(map(repr, found[:3]))
+            rows[index] = replace(
+                grade,
+                reason=f"{grade.reason}; those accounts belong to {names} in this class: the "
+                "record was merged with another student's",
+            )
     return rows

@@ -309,4 +309,65 @@ def build_class(root: Path) -> dict[str, str]:
     shadow = f"open({str(marker)!r}, 'w').write('imported')\nraise SystemExit('shadowed')\n"
     for name in ("labkit.py", "tqdm.py", "csv.py", "html.py"):
         (folder / name).write_text(shadow, encoding="utf-8")
+    _add_adversarial_records(root, made)
     return made
+
+
+def _add_adversarial_records(root: Path, made: dict[str, str]) -> None:
+    """Records as data from an adversary: ids, lab ids, actors, tries, sequences, dates."""
+
+    def add(student: str, what: str, record: dict[str, Any] | Record | None = None) -> Path:
+        made[student] = what
+        folder = root / student
+        data = record.to_json() if isinstance(record, Record) else record
+        write_submission(folder, notebook_json=notebook(data))
+        return folder
+
+    # -- ids that a spreadsheet would evaluate, and ids that fold to one file name
+    add("=HYPERLINK(\"evil\")", "a folder name that is a spreadsheet formula",
+        record_for("=HYPERLINK(\"evil\")"))  # fmt: skip
+    add("@SUM(1+1)", "a folder name starting with @", record_for("@SUM(1+1)", wrong=True))
+    add("twin:a", "an id that folds to twin_a", record_for("twin:a"))
+    add("twin_a", "the id twin:a folds to", record_for("twin_a", wrong=True))
+    # -- lab ids that are no lab: invented, over-long, a formula
+    folder = add("lab-inventor", "records for invented, over-long and formula lab ids",
+                 record_for("lab-inventor"))  # fmt: skip
+    (folder / "labkit-answers").mkdir()
+    for index, lab_id in enumerate(("=cmd|'/c calc'!A0", "y" * 5000, "fake-lab", "../../etc")):
+        data = record_for("lab-inventor").to_json()
+        data["lab"] = lab_id
+        (folder / "labkit-answers" / f"extra{index}.json").write_text(json.dumps(data))
+    # -- impossible actors and merged records
+    impostor = record_for("impostor", solve=()).to_json()
+    teammate = LAB.params_for("impostor")["teammate"]
+    impostor["events"] = [
+        {"seq": 30, "time": TIME, "kind": "hub", "actor": teammate, "action": "create_repository",
+         "args": {"name": "notes", "private": False}, "outcome": {"ok": True}},
+    ]  # fmt: skip
+    add("impostor", "a Hub action done as the teammate, whose password it never had", impostor)
+    merged = record_for("merged", solve=()).to_json()
+    merged["events"] = record_for("perfect").to_json()["events"]
+    add("merged", "its own answers merged with perfect's event log", merged)
+    # -- what a kernel never writes: tries over the limit, sequences going back, future dates
+    tries = record_for("too-many-tries").to_json()
+    tries["answers"]["latest-meaning"]["tries"] = 40
+    add("too-many-tries", "40 tries claimed on an exercise that allows 2", tries)
+    shuffled = record_for("shuffled-log").to_json()
+    shuffled["events"] = [{**e, "seq": 100 - e["seq"]} for e in shuffled["events"]]
+    add("shuffled-log", "event sequence numbers that go back", shuffled)
+    future = record_for("time-traveller").to_json()
+    for entry in future["answers"].values():
+        entry["time"] = "2999-01-01T00:00:00+00:00"
+    add("time-traveller", "answers dated in the year 2999", future)
+    # -- numbers JSON allows but Python chokes on, and a file that is a loop
+    folder = add("non-finite", "NaN and Infinity as tries, sequence numbers and exit codes")
+    text = json.dumps(record_for("non-finite").to_json())
+    text = text.replace('"tries": 1', '"tries": NaN', 1).replace(
+        '"seq": ', '"seq": Infinity, "s": ', 1
+    )
+    text = text.replace('"exit_code": 0', '"exit_code": -Infinity', 1)
+    _write_record_text(folder, text)
+    folder = add("symlink-loop", "labkit-answers/demo.json is a symbolic link to itself")
+    (folder / "labkit-answers").mkdir()
+    os.symlink(f"{LAB_ID}.json", folder / "labkit-answers" / f"{LAB_ID}.json")
+    (folder / "up").symlink_to("..")

@@ -348,3 +348,25 @@ def test_execute_mode_passes_the_limits_given_on_the_command_line(tmp_path, monk
     grade_submission(submission, options)
     assert (seen[0].cell_seconds, seen[0].total_seconds) == (3, 12)
     assert seen[0].memory_bytes == Limits().memory_bytes
+
+
+def test_default_mode_bounds_each_submissions_time_and_memory(tmp_path):
+    """A replay bomb stops at the time bound and a JSON bomb at the memory bound, each with its
+    own status; the other students are graded."""
+    from labkit.grading import grade_all
+
+    bomb = record_for("replay-bomb").to_json()
+    bomb["events"] = bomb["events"] * 300  # thousands of events to replay
+    write_submission(tmp_path / "replay-bomb", notebook_json=notebook(bomb))
+    folder = tmp_path / "json-bomb"
+    write_submission(folder, notebook_json=notebook(None))
+    (folder / "labkit-answers").mkdir()
+    (folder / "labkit-answers" / "demo.json").write_text('["' + "x" * 50_000_000 + '"]')
+    write_submission(tmp_path / "ann", record=record_for("ann"))
+    vm = int(Path("/proc/self/status").read_text().split("VmSize:")[1].split()[0]) << 10
+    options = GradeOptions(submission_seconds=0.4, memory_bytes=vm + (100 << 20))
+    graded = {g.student: g for g in grade_all(collect(tmp_path), options, progress=False)}
+    assert graded["ann"].labs[0].score == 10
+    assert graded["replay-bomb"].status == "timed-out", graded["replay-bomb"]
+    assert "longer than 0.4 s" in graded["replay-bomb"].reason
+    assert graded["json-bomb"].status in ("memory-limit", "killed"), graded["json-bomb"]

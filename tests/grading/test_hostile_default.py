@@ -31,6 +31,22 @@ def ids_in_lab_order() -> list[str]:
 
 GOLDEN = """\
 student,lab,exercise,score,max,status,reason
+"'=HYPERLINK(""evil"")",demo,fully-qualified,2,2,correct,
+"'=HYPERLINK(""evil"")",demo,latest-meaning,1,1,correct,
+"'=HYPERLINK(""evil"")",demo,name-the-parts,1,1,correct,
+"'=HYPERLINK(""evil"")",demo,predict-uppercase,1,1,correct,
+"'=HYPERLINK(""evil"")",demo,share-with-team,2,2,correct,
+"'=HYPERLINK(""evil"")",demo,push-your-image,2,2,correct,
+"'=HYPERLINK(""evil"")",demo,fully-qualify,1,1,correct,
+"'=HYPERLINK(""evil"")",demo,(total),10,10,ok,
+'@SUM(1+1),demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+'@SUM(1+1),demo,latest-meaning,0,1,wrong,mistakes: missing-tag
+'@SUM(1+1),demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+'@SUM(1+1),demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
+'@SUM(1+1),demo,share-with-team,2,2,correct,
+'@SUM(1+1),demo,push-your-image,2,2,correct,
+'@SUM(1+1),demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
+'@SUM(1+1),demo,(total),7,10,ok,
 absent,demo,fully-qualified,0,2,missing,
 absent,demo,latest-meaning,0,1,missing,
 absent,demo,name-the-parts,0,1,missing,
@@ -117,8 +133,16 @@ hand-edited,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 hand-edited,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 hand-edited,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
 hand-edited,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-hand-edited,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
-hand-edited,demo,(total),2,10,ok,
+hand-edited,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
+hand-edited,demo,(total),3,10,ok,
+impostor,demo,fully-qualified,2,2,correct,
+impostor,demo,latest-meaning,1,1,correct,
+impostor,demo,name-the-parts,1,1,correct,
+impostor,demo,predict-uppercase,1,1,correct,
+impostor,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+impostor,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+impostor,demo,fully-qualify,1,1,correct,
+impostor,demo,(total),6,10,forged,"1 event(s) of the log were done as 'rivermoe79', an account the lab did not give 'impostor' (first: event 1, `create_repository`); they were not applied"
 invalid-json,demo,fully-qualified,0,2,malformed,
 invalid-json,demo,latest-meaning,0,1,malformed,
 invalid-json,demo,name-the-parts,0,1,malformed,
@@ -127,6 +151,23 @@ invalid-json,demo,share-with-team,0,2,malformed,
 invalid-json,demo,push-your-image,0,2,malformed,
 invalid-json,demo,fully-qualify,0,1,malformed,
 invalid-json,demo,(total),0,10,malformed,"demo.ipynb is not valid JSON (Unterminated string starting at: line 144, column 18); it may have been edited by hand or cut short"
+lab-inventor,(unknown lab),(total),0,0,unknown-lab,"records for labs that are not installed here were ignored: '../../etc', ""=cmd|'/c calc'!A0"", 'fake-lab', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…'"
+lab-inventor,demo,fully-qualified,2,2,correct,
+lab-inventor,demo,latest-meaning,1,1,correct,
+lab-inventor,demo,name-the-parts,1,1,correct,
+lab-inventor,demo,predict-uppercase,1,1,correct,
+lab-inventor,demo,share-with-team,2,2,correct,
+lab-inventor,demo,push-your-image,2,2,correct,
+lab-inventor,demo,fully-qualify,1,1,correct,
+lab-inventor,demo,(total),10,10,ok,
+merged,demo,fully-qualified,2,2,correct,
+merged,demo,latest-meaning,1,1,correct,
+merged,demo,name-the-parts,1,1,correct,
+merged,demo,predict-uppercase,1,1,correct,
+merged,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+merged,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+merged,demo,fully-qualify,1,1,correct,
+merged,demo,(total),6,10,forged,"2 event(s) of the log were done as 'stu426833', an account the lab did not give 'merged' (first: event 1, `grant`); they were not applied; the event log does not replay to its recorded outcomes: event 1 (`docker login -u stu426833 --password-stdin`) records exit code 0 but replays to 1; event 4 (`docker push stu426833/weather:2.1`) records exit code 0 but replays to 1; graded on the replayed world; those accounts belong to 'perfect' in this class: the record was merged with another student's"
 nbformat3,demo,fully-qualified,0,2,malformed,
 nbformat3,demo,latest-meaning,0,1,malformed,
 nbformat3,demo,name-the-parts,0,1,malformed,
@@ -135,6 +176,14 @@ nbformat3,demo,share-with-team,0,2,malformed,
 nbformat3,demo,push-your-image,0,2,malformed,
 nbformat3,demo,fully-qualify,0,1,malformed,
 nbformat3,demo,(total),0,10,malformed,"demo.ipynb is an nbformat 3 notebook, which labkit cannot read records from; open it in Jupyter 4 or later and save it again"
+non-finite,demo,fully-qualified,0,2,no-submission-cell,
+non-finite,demo,latest-meaning,0,1,no-submission-cell,
+non-finite,demo,name-the-parts,0,1,no-submission-cell,
+non-finite,demo,predict-uppercase,0,1,no-submission-cell,
+non-finite,demo,share-with-team,0,2,no-submission-cell,
+non-finite,demo,push-your-image,0,2,no-submission-cell,
+non-finite,demo,fully-qualify,0,1,no-submission-cell,
+non-finite,demo,(total),0,10,no-submission-cell,"the notebook has no saved submission-cell output and there is no labkit-answers/demo.json beside it: run the last cell, save, and submit again; demo.json: not a labkit record: invalid literal for int() with base 10: '<NaN>'"
 non-utf8,demo,fully-qualified,0,2,malformed,
 non-utf8,demo,latest-meaning,0,1,malformed,
 non-utf8,demo,name-the-parts,0,1,malformed,
@@ -175,6 +224,54 @@ reacher,demo,share-with-team,0,2,no-submission-cell,
 reacher,demo,push-your-image,0,2,no-submission-cell,
 reacher,demo,fully-qualify,0,1,no-submission-cell,
 reacher,demo,(total),0,10,no-submission-cell,"the notebook has no saved submission-cell output and there is no labkit-answers/demo.json beside it: run the last cell, save, and submit again; demo.json leads outside the submission's folder; it was not read"
+shuffled-log,demo,fully-qualified,2,2,correct,
+shuffled-log,demo,latest-meaning,1,1,correct,
+shuffled-log,demo,name-the-parts,1,1,correct,
+shuffled-log,demo,predict-uppercase,1,1,correct,
+shuffled-log,demo,share-with-team,2,2,correct,
+shuffled-log,demo,push-your-image,2,2,correct,
+shuffled-log,demo,fully-qualify,1,1,correct,
+shuffled-log,demo,(total),10,10,ok,event 2 has sequence number 91 after 92: the log was edited or put together from several
+symlink-loop,demo,fully-qualified,0,2,no-submission-cell,
+symlink-loop,demo,latest-meaning,0,1,no-submission-cell,
+symlink-loop,demo,name-the-parts,0,1,no-submission-cell,
+symlink-loop,demo,predict-uppercase,0,1,no-submission-cell,
+symlink-loop,demo,share-with-team,0,2,no-submission-cell,
+symlink-loop,demo,push-your-image,0,2,no-submission-cell,
+symlink-loop,demo,fully-qualify,0,1,no-submission-cell,
+symlink-loop,demo,(total),0,10,no-submission-cell,"the notebook has no saved submission-cell output and there is no labkit-answers/demo.json beside it: run the last cell, save, and submit again; demo.json leads outside the submission's folder; it was not read"
+time-traveller,demo,fully-qualified,2,2,correct,
+time-traveller,demo,latest-meaning,1,1,correct,
+time-traveller,demo,name-the-parts,1,1,correct,
+time-traveller,demo,predict-uppercase,1,1,correct,
+time-traveller,demo,share-with-team,2,2,correct,
+time-traveller,demo,push-your-image,2,2,correct,
+time-traveller,demo,fully-qualify,1,1,correct,
+time-traveller,demo,(total),10,10,ok,"the answer to fully-qualified is dated '2999-01-01T00:00:00+00:00', in the future"
+too-many-tries,demo,fully-qualified,2,2,correct,
+too-many-tries,demo,latest-meaning,1,1,correct,
+too-many-tries,demo,name-the-parts,1,1,correct,
+too-many-tries,demo,predict-uppercase,1,1,correct,
+too-many-tries,demo,share-with-team,2,2,correct,
+too-many-tries,demo,push-your-image,2,2,correct,
+too-many-tries,demo,fully-qualify,1,1,correct,
+too-many-tries,demo,(total),10,10,forged,the answer to latest-meaning claims 40 tries; the exercise allows 2
+twin:a,demo,fully-qualified,2,2,correct,
+twin:a,demo,latest-meaning,1,1,correct,
+twin:a,demo,name-the-parts,1,1,correct,
+twin:a,demo,predict-uppercase,1,1,correct,
+twin:a,demo,share-with-team,2,2,correct,
+twin:a,demo,push-your-image,2,2,correct,
+twin:a,demo,fully-qualify,1,1,correct,
+twin:a,demo,(total),10,10,ok,
+twin_a,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+twin_a,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
+twin_a,demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+twin_a,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
+twin_a,demo,share-with-team,2,2,correct,
+twin_a,demo,push-your-image,2,2,correct,
+twin_a,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
+twin_a,demo,(total),7,10,ok,
 untouched,demo,fully-qualified,0,2,unanswered,
 untouched,demo,latest-meaning,0,1,unanswered,
 untouched,demo,name-the-parts,0,1,unanswered,
@@ -265,7 +362,13 @@ def test_nothing_is_written_inside_submissions_and_nothing_there_is_imported(gra
 def test_feedback_never_holds_a_hidden_checks_text(graded):
     _, _, runs, _ = graded
     pages = sorted((runs["first"] / "feedback").rglob("*.html"))
-    assert len(pages) == 21
+    assert len(pages) == 33
+    folders = [page.parent.name for page in pages]
+    assert len({f.lower() for f in folders}) == len(folders)  # one folder per student
+    twin_a = [f for f in folders if f.startswith("twin_a")]
+    assert len(twin_a) == 2
+    pages_of = {f: (runs["first"] / "feedback" / f / "demo.html").read_text() for f in twin_a}
+    assert sum("10 / 10" in text for text in pages_of.values()) == 1  # never merged
     for page in pages:
         text = page.read_text(encoding="utf-8")
         for hidden in HIDDEN_TEXTS:
@@ -291,7 +394,7 @@ def test_class_report_figures_match_the_csv(graded):
         shown_rate = float(re.search(r"data-rate='([^']+)'", row).group(1))
         assert shown_mean == pytest.approx(mean, abs=1e-4)
         assert shown_rate == pytest.approx(done, abs=1e-4)
-    totals = [float(r["score"]) for r in rows if r["exercise"] == "(total)"]
+    totals = [float(r["score"]) for r in rows if r["exercise"] == "(total)" and r["lab"] == "demo"]
     shown = float(re.search(r"class='mean-total'>([^<]+)<", report).group(1))
     assert shown == pytest.approx(sum(totals) / len(totals), abs=1e-4)
     assert "<code>missing-tag</code>" in report
