@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -88,6 +89,7 @@ def build_execute_class(root: Path, out: Path) -> dict[str, str]:
     """The class under ``root/<student>/``: {student: what it is}. ``out`` is the output folder
     (a student writes at it)."""
     made: dict[str, str] = {}
+    made["widgets-only"] = "honest: widget answers in the saved record, tasks solved in cells"
 
     def add(student: str, what: str, *extra: str, **options: Any) -> Path:
         made[student] = what
@@ -131,9 +133,9 @@ def build_execute_class(root: Path, out: Path) -> dict[str, str]:
     )
     add(
         "memory-bomb",
-        "allocates until memory runs out, then answers",
-        "hog = []\nwhile True:\n    hog.append(bytearray(32 << 20))",
-        "del hog",
+        "asks for 8 GiB at once (over the limit), then answers",
+        "hog = bytearray(8 << 30)",
+        "print('still here')",
         answers_cell("memory-bomb", only=("fully-qualified",)),
     )
     add(
@@ -241,7 +243,106 @@ def build_execute_class(root: Path, out: Path) -> dict[str, str]:
     (root / "non-utf8").mkdir()
     body = json.dumps(lab_notebook(SOLVE_ALL)).encode()
     (root / "non-utf8" / f"{LAB_ID}.ipynb").write_bytes(body[:100] + b"\xff\xfe" + body[100:])
+    _add_sandbox_attacks(root, out, add)
     return made
+
+
+SECRET = "instructor-secret-4f9d2c"  # in the --checks file: must appear in no output
+SOCKET_DIR = Path(tempfile.gettempdir()) / "labkit-execute-class-sockets"
+
+
+def _add_sandbox_attacks(root: Path, out: Path, add: Any) -> None:
+    """Attacks on the grader, its peers, its secrets and the machine (need the sandbox)."""
+    add(
+        "grader-killer",
+        "SIGKILL to its parent, pid 1, every pid it can name, then kill(-1)",
+        answers_cell("grader-killer", only=("fully-qualified",)),
+        "import os, signal\n"
+        "for pid in [os.getppid(), 1, *range(2, 5000)]:\n"
+        "    if pid != os.getpid():\n"
+        "        try:\n"
+        "            os.kill(pid, signal.SIGKILL)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "os.kill(-1, signal.SIGKILL)",
+    )
+    add(
+        "peer-killer",
+        "keeps killing every process it can see for two seconds, then answers",
+        "import os, signal, time\n"
+        "end = time.time() + 2\n"
+        "while time.time() < end:\n"
+        "    for name in os.listdir('/proc'):\n"
+        "        if name.isdigit() and int(name) not in (os.getpid(), 1):\n"
+        "            try:\n"
+        "                os.kill(int(name), signal.SIGKILL)\n"
+        "            except OSError:\n"
+        "                pass",
+        answers_cell("peer-killer", only=("fully-qualified",)),
+    )
+    paths = [
+        str(root.parent / "checks" / "secret_checks.py"),
+        str(root / "perfect" / f"{LAB_ID}.ipynb"),
+        "/proc/1/cmdline",
+        "/etc/shadow",
+        str(Path.home() / ".bash_history"),
+    ]
+    add(
+        "secret-reader",
+        "reads the checks, a peer's notebook, the grader's command line; answers with them",
+        "found = []\n"
+        f"for path in {paths!r}:\n"
+        "    try:\n"
+        "        found.append(open(path, errors='replace').read()[:2000])\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "import os\n"
+        "for pid in os.listdir('/proc'):\n"
+        "    try:\n"
+        "        found.append(open(f'/proc/{pid}/cmdline').read())\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print('\\n'.join(found))\n"
+        "lab.submit('fully-qualified', ' '.join(found)[:3000] or 'nothing')",
+    )
+    add(
+        "socket-caller",
+        "connects to a unix socket in a world-writable folder, an abstract one and a port",
+        "import socket\n"
+        f"for family, address in [(socket.AF_UNIX, {str(SOCKET_DIR / 's')!r}),\n"
+        "                        (socket.AF_UNIX, '\\0labkit-execute-class'),\n"
+        "                        (socket.AF_INET, ('127.0.0.1', 22))]:\n"
+        "    s = socket.socket(family)\n"
+        "    s.settimeout(1)\n"
+        "    try:\n"
+        "        s.connect(address)\n"
+        "        s.sendall(b'hello from a notebook')\n"
+        "    except OSError:\n"
+        "        pass",
+    )
+    add(
+        "control-forger",
+        "a failing cell, then fake done and finished lines on the grader's control pipe",
+        "1 / 0",
+        "import json, os\n"
+        "for name in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        if os.readlink(f'/proc/self/fd/{name}').startswith('pipe:') and int(name) > 2:\n"
+        "            for cell in range(0, 30):\n"
+        "                for event in ('done', 'start'):\n"
+        "                    os.write(int(name), (json.dumps({'event': event, 'cell': cell,\n"
+        "                        'outputs': [], 'execution_count': 1}) + '\\n').encode())\n"
+        '            os.write(int(name), b\'{"event": "finished"}\\n\')\n'
+        "    except (OSError, ValueError):\n"
+        "        pass",
+        "raise ValueError('after the forgery')",
+    )
+    # honest: answered in the widgets (answers only in the saved record), tasks in code cells
+    made_record = record_for("widgets-only")
+    notebook_json = lab_notebook(
+        solve_cell("share-with-team"), solve_cell("push-your-image"), record=made_record
+    )
+    write_submission(root / "widgets-only", notebook_json=notebook_json)
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -278,6 +379,14 @@ def processes_under(base: Path) -> list[tuple[int, str]]:
 
 
 GOLDEN = """student,lab,exercise,score,max,status,reason
+control-forger,demo,fully-qualified,0,2,unanswered,
+control-forger,demo,latest-meaning,0,1,unanswered,
+control-forger,demo,name-the-parts,0,1,unanswered,
+control-forger,demo,predict-uppercase,0,1,unanswered,
+control-forger,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+control-forger,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+control-forger,demo,fully-qualify,0,1,unanswered,
+control-forger,demo,(total),0,10,forged,"demo.ipynb: all 12 code cells ran; errors in cell 9 (ZeroDivisionError), cell 11 (ValueError); the notebook's code wrote on the grader's control channel (an end of cell 1 out of turn, a start of cell 1 out of turn, an end of cell 2 out of turn, a start of cell 2 out of turn, an end of cell 3 out of turn): those lines were ignored"
 disk-filler,demo,fully-qualified,0,2,unanswered,
 disk-filler,demo,latest-meaning,0,1,unanswered,
 disk-filler,demo,name-the-parts,0,1,unanswered,
@@ -294,7 +403,15 @@ fork-bomb,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-pr
 fork-bomb,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 fork-bomb,demo,fully-qualify,0,1,unanswered,
 fork-bomb,demo,(total),0,10,ok,
-hand-edited,demo,fully-qualified,1,2,partial,mistakes: missing-registry
+grader-killer,demo,fully-qualified,2,2,correct,
+grader-killer,demo,latest-meaning,0,1,unanswered,
+grader-killer,demo,name-the-parts,0,1,unanswered,
+grader-killer,demo,predict-uppercase,0,1,unanswered,
+grader-killer,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+grader-killer,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+grader-killer,demo,fully-qualify,0,1,unanswered,
+grader-killer,demo,(total),2,10,ok,demo.ipynb: all 11 code cells ran; errors in cell 10 (ProcessLookupError)
+hand-edited,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
 hand-edited,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
 hand-edited,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 hand-edited,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
@@ -388,8 +505,16 @@ partly-wrong,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 partly-wrong,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 partly-wrong,demo,share-with-team,2,2,correct,
 partly-wrong,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-partly-wrong,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
-partly-wrong,demo,(total),4,10,ok,
+partly-wrong,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
+partly-wrong,demo,(total),5,10,ok,
+peer-killer,demo,fully-qualified,2,2,correct,
+peer-killer,demo,latest-meaning,0,1,unanswered,
+peer-killer,demo,name-the-parts,0,1,unanswered,
+peer-killer,demo,predict-uppercase,0,1,unanswered,
+peer-killer,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+peer-killer,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+peer-killer,demo,fully-qualify,0,1,unanswered,
+peer-killer,demo,(total),2,10,ok,
 perfect,demo,fully-qualified,2,2,correct,
 perfect,demo,latest-meaning,1,1,correct,
 perfect,demo,name-the-parts,1,1,correct,
@@ -398,6 +523,14 @@ perfect,demo,share-with-team,2,2,correct,
 perfect,demo,push-your-image,2,2,correct,
 perfect,demo,fully-qualify,1,1,correct,
 perfect,demo,(total),10,10,ok,
+secret-reader,demo,fully-qualified,0,2,wrong,mistakes: uppercase-repo; the exercise appears in 2 cells; the newest answer counts
+secret-reader,demo,latest-meaning,0,1,unanswered,
+secret-reader,demo,name-the-parts,0,1,unanswered,
+secret-reader,demo,predict-uppercase,0,1,unanswered,
+secret-reader,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+secret-reader,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+secret-reader,demo,fully-qualify,0,1,unanswered,
+secret-reader,demo,(total),0,10,ok,
 setsid-escapee,demo,fully-qualified,0,2,unanswered,
 setsid-escapee,demo,latest-meaning,0,1,unanswered,
 setsid-escapee,demo,name-the-parts,0,1,unanswered,
@@ -422,6 +555,14 @@ sleep-loop,demo,share-with-team,0,2,timed-out,
 sleep-loop,demo,push-your-image,0,2,timed-out,
 sleep-loop,demo,fully-qualify,0,1,timed-out,
 sleep-loop,demo,(total),0,10,timed-out,demo.ipynb: cell 9 ran longer than 3 s; it was stopped and the cells after it did not run
+socket-caller,demo,fully-qualified,0,2,unanswered,
+socket-caller,demo,latest-meaning,0,1,unanswered,
+socket-caller,demo,name-the-parts,0,1,unanswered,
+socket-caller,demo,predict-uppercase,0,1,unanswered,
+socket-caller,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
+socket-caller,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
+socket-caller,demo,fully-qualify,0,1,unanswered,
+socket-caller,demo,(total),0,10,ok,
 sys-exit,demo,fully-qualified,2,2,correct,
 sys-exit,demo,latest-meaning,1,1,correct,
 sys-exit,demo,name-the-parts,0,1,unanswered,
@@ -438,6 +579,14 @@ untouched,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-pr
 untouched,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 untouched,demo,fully-qualify,0,1,unanswered,
 untouched,demo,(total),0,10,ok,
+widgets-only,demo,fully-qualified,2,2,correct,
+widgets-only,demo,latest-meaning,1,1,correct,
+widgets-only,demo,name-the-parts,1,1,correct,
+widgets-only,demo,predict-uppercase,1,1,correct,
+widgets-only,demo,share-with-team,2,2,correct,
+widgets-only,demo,push-your-image,2,2,correct,
+widgets-only,demo,fully-qualify,1,1,correct,
+widgets-only,demo,(total),10,10,ok,
 wrong-kernel,demo,fully-qualified,2,2,correct,
 wrong-kernel,demo,latest-meaning,1,1,correct,
 wrong-kernel,demo,name-the-parts,1,1,correct,
@@ -455,14 +604,41 @@ def run(tmp_path_factory):
     subs, out, scratch = base / "submissions", base / "out", base / "scratch"
     scratch.mkdir()
     made = build_execute_class(subs, out)
-    before = tree(subs)
+    checks = base / "checks"
+    checks.mkdir()
+    (checks / "secret_checks.py").write_text(f"SECRET = {SECRET!r}\nCHECKS = {{}}\n")
+    before = tree(subs), tree(checks)
+    import socket
+
+    SOCKET_DIR.mkdir(exist_ok=True)
+    SOCKET_DIR.chmod(0o777)
+    listeners = []
+    for address in (str(SOCKET_DIR / "s"), "\0labkit-execute-class"):
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(address)
+        listener.listen()
+        listener.setblocking(False)
+        listeners.append(listener)
+    os.chmod(SOCKET_DIR / "s", 0o777)
     saved, tempfile.tempdir = tempfile.tempdir, str(scratch)  # workers fork with it
     try:
         argv = ["grade", str(subs), "-o", str(out / "grades.csv"), "--execute", "-j", "2"]
-        argv += ["--cell-timeout", "3", "--timeout", "12"]
+        argv += ["--cell-timeout", "3", "--timeout", "12", "--checks", str(checks)]
+        argv += ["--feedback", str(out / "feedback")]
         assert main([*argv, "--no-progress"]) == 0
+        connections = 0
+        for listener in listeners:
+            try:
+                listener.accept()
+                connections += 1
+            except BlockingIOError:
+                pass
     finally:
         tempfile.tempdir = saved
+        for listener in listeners:
+            listener.close()
+        shutil.rmtree(SOCKET_DIR, ignore_errors=True)
+    assert connections == 0  # no notebook reached a socket outside its sandbox
     return base, subs, out, scratch, made, before
 
 
@@ -486,13 +662,14 @@ def test_every_student_has_rows_with_a_status_and_a_reason(run):
 
 def test_nothing_under_submissions_changed_and_nothing_was_imported(run):
     base, subs, _, _, _, before = run
-    assert tree(subs) == before
+    assert (tree(subs), tree(base / "checks")) == before
     assert not (base / "IMPORTED-FROM-SUBMISSION").exists()
 
 
 def test_the_output_folder_holds_only_the_reports(run):
     _, _, out, scratch, _, _ = run
     assert sorted(p.name for p in out.iterdir()) == [
+        "feedback",
         "grades-demo.csv",
         "grades-report.html",
         "grades.csv",
@@ -522,3 +699,29 @@ def test_a_record_of_another_student_is_not_laundered_by_the_run(run):
     _, _, out, _, _, _ = run
     row = totals(out)["impostor"]
     assert row["status"] == "other-student" or row["score"] == "0", row
+
+
+def test_the_outputs_hold_no_secret_and_no_peers_work(run):
+    """The checks file, the grader's command line and other students' notebooks were out of
+    the secret-reader's sight: nothing of them reached its answer or any output."""
+    base, _, out, _, _, _ = run
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert SECRET not in text, path
+            assert str(base / "checks") not in text, path
+            assert "--checks" not in text, path
+
+
+def test_sandbox_attacks_cost_the_attacker_only(run):
+    _, _, out, _, _, _ = run
+    rows = totals(out)
+    # kill(-1) finds nothing it may signal: the grader and its peers are out of reach
+    assert (rows["grader-killer"]["score"], rows["grader-killer"]["status"]) == ("2", "ok")
+    assert "ProcessLookupError" in rows["grader-killer"]["reason"]
+    assert rows["peer-killer"]["score"] == "2" and rows["peer-killer"]["status"] == "ok"
+    assert rows["control-forger"]["status"] == "forged"
+    assert "ZeroDivisionError" in rows["control-forger"]["reason"]
+    assert "ValueError" in rows["control-forger"]["reason"]
+    assert (rows["widgets-only"]["score"], rows["widgets-only"]["status"]) == ("10", "ok")
+    assert (rows["perfect"]["score"], rows["perfect"]["status"]) == ("10", "ok")
