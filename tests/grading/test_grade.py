@@ -357,16 +357,19 @@ def test_default_mode_bounds_each_submissions_time_and_memory(tmp_path):
 
     bomb = record_for("replay-bomb").to_json()
     bomb["events"] = bomb["events"] * 300  # thousands of events to replay
-    write_submission(tmp_path / "replay-bomb", notebook_json=notebook(bomb))
-    folder = tmp_path / "json-bomb"
+    write_submission(tmp_path / "time" / "replay-bomb", notebook_json=notebook(bomb))
+    folder = tmp_path / "memory" / "json-bomb"
     write_submission(folder, notebook_json=notebook(None))
     (folder / "labkit-answers").mkdir()
     (folder / "labkit-answers" / "demo.json").write_text('["' + "x" * 50_000_000 + '"]')
-    write_submission(tmp_path / "ann", record=record_for("ann"))
+    write_submission(tmp_path / "memory" / "ann", record=record_for("ann"))
     vm = int(Path("/proc/self/status").read_text().split("VmSize:")[1].split()[0]) << 10
-    options = GradeOptions(submission_seconds=0.4, memory_bytes=vm + (100 << 20))
-    graded = {g.student: g for g in grade_all(collect(tmp_path), options, progress=False)}
-    assert graded["ann"].labs[0].score == 10
+    timed = GradeOptions(submission_seconds=0.4)
+    graded = {g.student: g for g in grade_all(collect(tmp_path / "time"), timed, progress=False)}
     assert graded["replay-bomb"].status == "timed-out", graded["replay-bomb"]
     assert "longer than 0.4 s" in graded["replay-bomb"].reason
+    bounded = GradeOptions(submission_seconds=120, memory_bytes=vm + (100 << 20))
+    subs = collect(tmp_path / "memory")
+    graded = {g.student: g for g in grade_all(subs, bounded, progress=False)}
+    assert graded["ann"].labs[0].score == 10
     assert graded["json-bomb"].status in ("memory-limit", "killed"), graded["json-bomb"]
