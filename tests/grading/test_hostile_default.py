@@ -39,14 +39,14 @@ student,lab,exercise,score,max,status,reason
 "'=HYPERLINK(""evil"")",demo,push-your-image,2,2,correct,
 "'=HYPERLINK(""evil"")",demo,fully-qualify,1,1,correct,
 "'=HYPERLINK(""evil"")",demo,(total),10,10,ok,
-'@SUM(1+1),demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+'@SUM(1+1),demo,fully-qualified,1,2,partial,mistakes: missing-registry
 '@SUM(1+1),demo,latest-meaning,0,1,wrong,mistakes: missing-tag
-'@SUM(1+1),demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+'@SUM(1+1),demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 '@SUM(1+1),demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 '@SUM(1+1),demo,share-with-team,2,2,correct,
 '@SUM(1+1),demo,push-your-image,2,2,correct,
-'@SUM(1+1),demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-'@SUM(1+1),demo,(total),7,10,ok,
+'@SUM(1+1),demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+'@SUM(1+1),demo,(total),6,10,ok,
 absent,demo,fully-qualified,0,2,missing,
 absent,demo,latest-meaning,0,1,missing,
 absent,demo,name-the-parts,0,1,missing,
@@ -133,8 +133,8 @@ hand-edited,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 hand-edited,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 hand-edited,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, repo-private"
 hand-edited,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-hand-edited,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-hand-edited,demo,(total),3,10,ok,
+hand-edited,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+hand-edited,demo,(total),2,10,ok,
 impostor,demo,fully-qualified,2,2,correct,
 impostor,demo,latest-meaning,1,1,correct,
 impostor,demo,name-the-parts,1,1,correct,
@@ -264,14 +264,14 @@ twin:a,demo,share-with-team,2,2,correct,
 twin:a,demo,push-your-image,2,2,correct,
 twin:a,demo,fully-qualify,1,1,correct,
 twin:a,demo,(total),10,10,ok,
-twin_a,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+twin_a,demo,fully-qualified,1,2,partial,mistakes: missing-registry
 twin_a,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
-twin_a,demo,name-the-parts,0.75,1,partial,mistakes: missing-library
+twin_a,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 twin_a,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 twin_a,demo,share-with-team,2,2,correct,
 twin_a,demo,push-your-image,2,2,correct,
-twin_a,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-twin_a,demo,(total),7,10,ok,
+twin_a,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+twin_a,demo,(total),6,10,ok,
 untouched,demo,fully-qualified,0,2,unanswered,
 untouched,demo,latest-meaning,0,1,unanswered,
 untouched,demo,name-the-parts,0,1,unanswered,

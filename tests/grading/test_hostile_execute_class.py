@@ -411,7 +411,7 @@ grader-killer,demo,share-with-team,0,2,unanswered,"mistakes: no-team-access, rep
 grader-killer,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
 grader-killer,demo,fully-qualify,0,1,unanswered,
 grader-killer,demo,(total),2,10,ok,demo.ipynb: all 11 code cells ran; errors in cell 10 (ProcessLookupError)
-hand-edited,demo,fully-qualified,1.5,2,partial,mistakes: missing-registry
+hand-edited,demo,fully-qualified,1,2,partial,mistakes: missing-registry
 hand-edited,demo,latest-meaning,0,1,wrong,mistakes: missing-tag
 hand-edited,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 hand-edited,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
@@ -505,8 +505,8 @@ partly-wrong,demo,name-the-parts,0.5,1,partial,mistakes: missing-library
 partly-wrong,demo,predict-uppercase,0,1,wrong,mistakes: wrong-line
 partly-wrong,demo,share-with-team,2,2,correct,
 partly-wrong,demo,push-your-image,0,2,unanswered,mistakes: not-logged-in
-partly-wrong,demo,fully-qualify,0.75,1,partial,mistakes: missing-tag
-partly-wrong,demo,(total),5,10,ok,
+partly-wrong,demo,fully-qualify,0.5,1,partial,mistakes: missing-tag
+partly-wrong,demo,(total),4,10,ok,
 peer-killer,demo,fully-qualified,2,2,correct,
 peer-killer,demo,latest-meaning,0,1,unanswered,
 peer-killer,demo,name-the-parts,0,1,unanswered,
