@@ -1,4 +1,4 @@
-"""Shared test set-up: hypothesis profiles and the path to ../shared."""
+"""Shared test set-up: hypothesis profiles and the path to the tests' data (``tests/data``)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,11 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """../shared beside the checkout; tests that need it skip, saying why, when it is absent."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent (a plain clone): the upstream data lives only there")
-    return SHARED
+def data_dir() -> Path:
+    """``tests/data``: upstream vectors, real-client recordings and facts, kept in the repository
+    (see ``tests/data/README.md``) so that a plain clone runs every test."""
+    return DATA

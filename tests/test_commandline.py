@@ -39,8 +39,8 @@ ACCEPTED_BY_PARSER = {
     "rmi-platform-bad": ("image rm", ("a",)),
 }
 
-# The shared recordings (../shared/facts/docker-cli-28.2.2/): file -> command line. The shared
-# help.txt was recorded with HOME=/tmp/dockhome2; labkit shows CONFIG_DIR instead.
+# The recordings of tests/data/docker-cli-28.2.2/ (see tests/data/README.md): file -> command
+# line. Their help.txt was recorded with HOME=/tmp/dockhome2; labkit shows CONFIG_DIR instead.
 SHARED_LINES = {
     "help.txt": "docker --help",
     "image-history--help.txt": "docker image history --help",
@@ -130,8 +130,8 @@ def test_every_recording_is_indexed() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SHARED_LINES))
-def test_shared_recordings(shared_dir: Path, name: str) -> None:
-    text = (shared_dir / "facts" / "docker-cli-28.2.2" / name).read_text()
+def test_shared_recordings(data_dir: Path, name: str) -> None:
+    text = (data_dir / "docker-cli-28.2.2" / name).read_text()
     output, code = split_recording(text.replace("/tmp/dockhome2/.docker", CONFIG_DIR))
     result = parse_command_line(SHARED_LINES[name])
     assert isinstance(result, Output)
@@ -141,13 +141,13 @@ def test_shared_recordings(shared_dir: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SHARED_ACCEPTED))
-def test_shared_recordings_of_accepted_lines(shared_dir: Path, name: str) -> None:
-    assert (shared_dir / "facts" / "docker-cli-28.2.2" / name).is_file()
+def test_shared_recordings_of_accepted_lines(data_dir: Path, name: str) -> None:
+    assert (data_dir / "docker-cli-28.2.2" / name).is_file()
     assert isinstance(parse_command_line(SHARED_ACCEPTED[name]), Invocation)
 
 
-def test_every_shared_recording_is_mapped(shared_dir: Path) -> None:
-    names = {p.name for p in (shared_dir / "facts" / "docker-cli-28.2.2").glob("*.txt")}
+def test_every_shared_recording_is_mapped(data_dir: Path) -> None:
+    names = {p.name for p in (data_dir / "docker-cli-28.2.2").glob("*.txt")}
     assert names == set(SHARED_LINES) | set(SHARED_ACCEPTED)
 
 

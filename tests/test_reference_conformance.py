@@ -1,4 +1,4 @@
-"""Every vector of ../shared/conformance/reference-vectors.json (distribution/reference v0.6.0).
+"""Every vector of tests/data/conformance/reference-vectors.json (distribution/reference v0.6.0).
 
 The vectors come from the upstream Go tests, which register only the sha256 digest algorithm,
 so parsing runs here with ``UPSTREAM_TEST_DIGEST_ALGORITHMS`` (labkit's default follows the
@@ -32,8 +32,7 @@ from labkit.reference import (
     with_name,
 )
 
-VECTORS_PATH = Path(__file__).resolve().parent.parent.parent / "shared/conformance"
-VECTORS_FILE = VECTORS_PATH / "reference-vectors.json"
+VECTORS_FILE = Path(__file__).resolve().parent / "data" / "conformance" / "reference-vectors.json"
 SECTIONS = (
     "parse",
     "with_name",
@@ -48,8 +47,6 @@ UPSTREAM = {"digest_algorithms": UPSTREAM_TEST_DIGEST_ALGORITHMS}
 
 
 def _load() -> dict:
-    if not VECTORS_FILE.is_file():
-        return {}
     return json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 
 
@@ -57,25 +54,18 @@ VECTORS = _load()
 
 
 def _cases(section: str) -> list:
-    """One pytest param per vector, id ``section-N``; one skipping param when absent."""
-    vectors = VECTORS.get(section)
-    if vectors is None:
-        return [pytest.param(None, id=f"{section}-absent")]
+    """One pytest param per vector, id ``section-N``."""
+    vectors = VECTORS[section]
     return [pytest.param(vector, id=f"{section}-{i:03d}") for i, vector in enumerate(vectors)]
 
 
 @pytest.fixture
-def vectors_file(shared_dir: Path) -> Path:
-    path = shared_dir / "conformance" / "reference-vectors.json"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the conformance vectors live only in ../shared")
-    return path
+def vectors_file() -> Path:
+    return VECTORS_FILE
 
 
 def _need(vector: dict | None, vectors_file: Path) -> dict:
-    assert vectors_file.is_file()
-    if vector is None:
-        pytest.skip("no vectors in this section")
+    assert vectors_file.is_file() and vector is not None
     return vector
 
 

@@ -172,8 +172,8 @@ def dangling_tags(registry: Registry) -> list[str]:
 # Errors carry the OCI code, Docker's message and the HTTP status
 
 
-def test_error_codes_match_the_facts_table(shared_dir: Path) -> None:
-    text = (shared_dir / "facts" / "docker.md").read_text("utf-8")
+def test_error_codes_match_the_facts_table(data_dir: Path) -> None:
+    text = (data_dir / "facts" / "docker.md").read_text("utf-8")
     section = text[text.index("## 9.") : text.index("## 10.")]
     rows = re.findall(r"^\| ([A-Z_]+) \| [^|]+ \| ([^|]+) \| (\d{3}) \|$", section, re.MULTILINE)
     assert len(rows) >= 14

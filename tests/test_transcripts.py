@@ -2,7 +2,7 @@
 must print exactly ``<name>.expected``.
 
 The expected file is the transcript ``labkit run`` prints, with one ``[exit code: N]`` line
-after each command's output (the convention of the recordings in ``../shared/facts``): the
+after each command's output (the convention of the recordings in ``tests/data/docker-cli*``): the
 exit codes are checked too. ``<name>.users`` (optional) holds one ``--user`` spec a line.
 
 Regenerate after a deliberate change (then read every line against facts/docker.md)::

@@ -1,0 +1,101 @@
+"""Upgrades keep working: what was made with the release before the exercises package still
+grades the same, and a course lab written against that release's API still loads.
+
+``tests/data/upgrade/records.json`` holds two records a lab (a student with every answer right,
+one with typical wrong answers on every other exercise) made with labkit 0.1.0 at commit
+6fedbd9, each with the grade that release gave it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labkit.cli import main
+from labkit.exercises import Kind, check_answer
+from labkit.grading import grade_record, lint_lab
+from labkit.labs import find_labs, get_lab
+
+UPGRADE = Path(__file__).parent / "data" / "upgrade"
+RECORDS = json.loads((UPGRADE / "records.json").read_text(encoding="utf-8"))
+CASES = [
+    pytest.param(lab_id, entry, id=f"{lab_id}-{entry['record']['student']}")
+    for lab_id, entries in sorted(RECORDS["labs"].items())
+    for entry in entries
+]
+
+
+def test_every_lab_of_the_previous_release_has_records():
+    assert len(RECORDS["labs"]) == 9
+    assert set(RECORDS["labs"]) <= set(find_labs())
+
+
+@pytest.mark.parametrize(("lab_id", "entry"), CASES)
+def test_a_record_of_the_previous_release_grades_as_it_did(lab_id, entry):
+    record = entry["record"]
+    expected = entry["expected"]
+    grade = grade_record(record, record["student"], get_lab(lab_id))
+    assert list(grade.statuses) == expected["statuses"]
+    got = {e.exercise: [e.status, e.score, list(e.mistakes)] for e in grade.exercises}
+    assert got == expected["exercises"]
+    assert grade.score == pytest.approx(expected["score"])
+
+
+def test_the_grader_gives_the_previous_release_records_their_scores(tmp_path):
+    """Through ``labkit grade`` (one folder per student, records in labkit-answers/)."""
+    totals = {}
+    for lab_id, entries in RECORDS["labs"].items():
+        for entry in entries:
+            record = entry["record"]
+            folder = tmp_path / "class" / record["student"] / "labkit-answers"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{lab_id}.json").write_text(json.dumps(record), encoding="utf-8")
+            totals[(record["student"], lab_id)] = entry["expected"]["score"]
+    out = tmp_path / "grades.csv"
+    assert main(["grade", str(tmp_path / "class"), "-o", str(out), "--no-progress"]) == 0
+    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()[1:]]
+    graded = {(r[0], r[1]): (float(r[3]), r[5]) for r in rows if r[2] == "(total)"}
+    assert graded == {key: (score, "ok") for key, score in totals.items()}
+
+
+# -- a course lab written against the previous release's exercise API --------------------------
+
+
+@pytest.fixture
+def old_lab(monkeypatch):
+    monkeypatch.setenv("LABKIT_LABS", str(UPGRADE / "course_labs"))
+    return get_lab("course-old-api")
+
+
+def test_a_lab_written_for_the_previous_api_loads_and_works(old_lab):
+    push = old_lab.exercise("push")
+    assert push.solve is not None  # options={"solve": ...} is read as the solver
+    world = old_lab.new_world("ann")
+    variant = old_lab.variant(push, "ann")
+    push.solve(world, variant)
+    assert check_answer(push, variant, None, world).status == "correct"
+    for exercise in old_lab.exercises:
+        if exercise.kind is not Kind.TASK:
+            variant = old_lab.variant(exercise, "ann")
+            feedback = check_answer(exercise, variant, exercise.key_raw(variant))
+            assert feedback.status == "correct", exercise.id
+
+
+def test_lint_names_each_change_to_make(old_lab):
+    assert lint_lab(old_lab) == [
+        "course-old-api/push: pass the solver as `solve=...` instead of `options={'solve': ...}`"
+    ]
+
+
+def test_lint_on_the_command_line_names_the_change(old_lab, capsys):
+    assert main(["lint", "course-old-api"]) == 1
+    assert "pass the solver as `solve=...`" in capsys.readouterr().out
+
+
+def test_names_that_moved_say_where_they_went():
+    with pytest.raises(ImportError, match=r"from labkit\.grading\.record import grade_record"):
+        from labkit.exercises import grade_record  # noqa: F401
+    with pytest.raises(ImportError, match=r"from labkit\.grading\.results import LabGrade"):
+        from labkit.exercises import LabResult  # noqa: F401
