@@ -11,6 +11,8 @@
   after each exercise's own cell that exercise's step of the solution (``STEPS``), optionally
   after its typical wrong answers (the exercise's examples): each exercise must be solvable with
   only what the cells above it did.
+- :func:`notebook_walk` walks each lab notebook once per session (``WALKS``), and
+  :func:`solution_scores_full_marks` checks that walk: the labs' notebook tests share it.
 - :func:`error_outputs`, :func:`stderr_outputs` and :func:`tags_of` read an executed notebook;
   :func:`tree_digest` fingerprints what a notebook run could change in the work tree.
 """
@@ -21,9 +23,12 @@ import hashlib
 import importlib.util
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import pytest
 
 from labkit.exercises import Feedback, Variant, check_answer
 from labkit.labs import Lab
@@ -252,21 +257,84 @@ def tree_digest(notebook: str) -> str:
     return digest.hexdigest()
 
 
-def solution_scores_full_marks(
-    lab: Lab, notebook: str, solution: str, student: str, tmp_path: Path, monkeypatch: Any, **run
-) -> dict:
-    """Walk the lab's notebook for ``student`` (:func:`walk_notebook`: each exercise solved by
-    ``tests/solutions/<solution>.py`` right after its own cell, typical wrong answers first with
-    ``wrong_first=True``); the notebook shows no error, each step is right where it stands,
-    the wrong answers get their own mistake, the notebook carries one record of this lab and
-    this student that grades to full marks, and the work tree is as it was. Returns the
-    executed notebook for a lab's own further checks."""
+# Every lab notebook is walked once per test session, by one student, typical wrong answers
+# first (lab id -> the solution in tests/solutions/, walk options); the labs' notebook tests and
+# test_walk.py all check that one walk.
+NO_SERVER_LEFT = (
+    "assert [t.name for t in __import__('threading').enumerate()"
+    " if t.name.startswith('labkit-serve')] == [], 'a labkit-serve thread is still running'"
+)
+WALKS: dict[str, tuple[str, dict[str, Any]]] = {
+    "00-start-here": ("start_here", {}),
+    "01-tags": ("tags", {}),
+    "02-image-names": ("image_names", {}),
+    "03-official-images": ("official_images", {}),
+    "04-pushing": ("pushing", {}),
+    "05-organizations-and-teams": ("organizations", {}),
+    "06-assessment": ("assessment", {}),
+    "07-under-the-hood": ("under_the_hood", {"finally_run": (NO_SERVER_LEFT,)}),
+}
+WALKER = "walker-wrong-first"
+
+
+@dataclass(frozen=True)
+class Walk:
+    """One walk of a lab notebook (:func:`walk_notebook` with ``wrong_first``) and what it left
+    behind: whether the work tree is as it was, and answer folders that should not exist."""
+
+    lab_id: str
+    student: str
+    executed: dict
+    records: list[Record]
+    seen: dict[str, dict]
+    tree_unchanged: bool
+    folders_left: list[Path]
+
+
+_WALKS: dict[str, Walk | BaseException] = {}
+
+
+def notebook_walk(lab_id: str, tmp_root: Path) -> Walk:
+    """The session's walk of ``notebooks/<lab_id>.ipynb`` (made on first use; a walk that
+    raised raises again for every test that asks for it)."""
+    if lab_id not in _WALKS:
+        solution, options = WALKS[lab_id]
+        notebook = f"{lab_id}.ipynb"
+        scratch = tmp_root / lab_id
+        scratch.mkdir(parents=True)
+        try:
+            before = tree_digest(notebook)
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                executed, records, seen = walk_notebook(
+                    notebook, WALKER, solution, scratch, monkeypatch, wrong_first=True, **options
+                )
+            _WALKS[lab_id] = Walk(
+                lab_id,
+                WALKER,
+                executed,
+                records,
+                seen,
+                tree_digest(notebook) == before,
+                [folder for folder in ANSWER_FOLDERS if folder.exists()],
+            )
+        except Exception as error:
+            _WALKS[lab_id] = error
+    walk = _WALKS[lab_id]
+    if isinstance(walk, BaseException):
+        raise walk
+    return walk
+
+
+def solution_scores_full_marks(lab: Lab, walk: Walk) -> dict:
+    """The lab's walk (:func:`notebook_walk`: each exercise solved by
+    ``tests/solutions/<solution>.py`` right after its own cell, typical wrong answers first):
+    the notebook shows no error, each step is right where it stands, the wrong answers get
+    their own mistake, the notebook carries one record of this lab and this student that grades
+    to full marks, and the work tree is as it was. Returns the executed notebook for a lab's own
+    further checks."""
     from labkit.grading import grade_record
 
-    before = tree_digest(notebook)
-    executed, records, seen = walk_notebook(
-        notebook, student, solution, tmp_path, monkeypatch, **run
-    )
+    executed, records, seen = walk.executed, walk.records, walk.seen
     assert error_outputs(executed) == []
     assert {e.id for e in lab.exercises} == set(seen)
     right = {e.id: "recorded" if e.feedback == "format-only" else "correct" for e in lab.exercises}
@@ -279,12 +347,12 @@ def solution_scores_full_marks(
                 assert expected in mistakes, (exercise_id, expected, status, mistakes)
     assert {"setup", "submission"} <= tags_of(executed)
     assert {f"exercise-{e.id}" for e in lab.exercises} <= tags_of(executed)
-    assert [(r.lab, r.student) for r in records] == [(lab.id, student)]
-    result = grade_record(records[0], student, lab)
+    assert [(r.lab, r.student) for r in records] == [(lab.id, walk.student)]
+    result = grade_record(records[0], walk.student, lab)
     assert result.statuses == ()
     assert result.score == lab.max_points, [
         (e.exercise_id, e.status, e.mistakes, e.feedback) for e in result.exercises
     ]
-    assert tree_digest(notebook) == before
-    assert [folder for folder in ANSWER_FOLDERS if folder.exists()] == []
+    assert walk.tree_unchanged
+    assert walk.folders_left == []
     return executed

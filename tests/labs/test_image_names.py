@@ -186,9 +186,6 @@ def _parts(text: str, **changes: str) -> dict[str, str]:
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("student", STUDENTS)
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    notebook = solution_scores_full_marks(
-        LAB, NOTEBOOK, "image_names", student, tmp_path, monkeypatch, timeout=60
-    )
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
+    notebook = solution_scores_full_marks(LAB, walked(LAB.id))
     assert stderr_outputs(notebook) == []

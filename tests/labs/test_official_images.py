@@ -116,6 +116,5 @@ def test_pulling_an_old_tag_or_only_latest_gets_its_mistake():
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("student", STUDENTS)
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    solution_scores_full_marks(LAB, NOTEBOOK, "official_images", student, tmp_path, monkeypatch)
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
+    solution_scores_full_marks(LAB, walked(LAB.id))

@@ -179,6 +179,5 @@ def test_hints_unlock_after_tries(lab):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("student", STUDENTS)
-def test_notebook_runs_and_solution_grades_full(student, tmp_path, monkeypatch, lab):
-    solution_scores_full_marks(lab, NOTEBOOK.name, "organizations", student, tmp_path, monkeypatch)
+def test_notebook_runs_and_solution_grades_full(walked, lab):
+    solution_scores_full_marks(lab, walked(lab.id))

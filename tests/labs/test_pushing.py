@@ -184,6 +184,5 @@ def test_typical_wrong_answers_get_their_mistake(exercise_id, raw, mistake):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("student", STUDENTS)
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    solution_scores_full_marks(LAB, NOTEBOOK, "pushing", student, tmp_path, monkeypatch)
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
+    solution_scores_full_marks(LAB, walked(LAB.id))

@@ -83,9 +83,6 @@ def test_the_course_id_form_remembers_the_id(tmp_path, monkeypatch):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("student", STUDENTS)
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    notebook = solution_scores_full_marks(
-        LAB, NOTEBOOK, "start_here", student, tmp_path, monkeypatch
-    )
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
+    notebook = solution_scores_full_marks(LAB, walked(LAB.id))
     assert "course-id" in tags_of(notebook)

@@ -187,9 +187,6 @@ def _choice(params: dict[str, Any], exercise_id: str, start: str) -> str:
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("student", STUDENTS)
-def test_notebook_runs_and_the_injected_solution_scores_full_marks(student, tmp_path, monkeypatch):
-    notebook = solution_scores_full_marks(
-        LAB, NOTEBOOK, "tags", student, tmp_path, monkeypatch, timeout=60
-    )
+def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
+    notebook = solution_scores_full_marks(LAB, walked(LAB.id))
     assert stderr_outputs(notebook) == []
