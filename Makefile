@@ -18,12 +18,16 @@ lab: venv
 	@root=""; [ "$$(id -u)" = 0 ] && root="--allow-root"; \
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $$root --LabApp.default_url=/lab/tree/00-start-here.ipynb
 
+# Every suite (unit, notebook, slow, browser, lite, hub) in one pytest session: each phase of
+# the make prints its time, and pytest prints each suite's wall and CPU time at the end.
 test: system-deps venv node-deps lint
-	@.ci/phase "tests" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@.ci/phase "tests (every suite)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# For quick local iteration: everything but the browser tests.
+# For quick local iteration (at most 90 s on 2 cores): everything but the browser, slow
+# (notebooks included), lite and hub suites.
+FAST_MARKS := not browser and not slow and not lite and not hub
 test-fast: venv lint
-	@.ci/phase "tests (no browser)" $(BIN)/python -m pytest -m "not browser and not hub" $(PYTEST_ARGS)
+	@.ci/phase "tests ($(FAST_MARKS))" $(BIN)/python -m pytest -m "$(FAST_MARKS)" $(PYTEST_ARGS)
 
 lint: venv
 	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check labkit tests bench'

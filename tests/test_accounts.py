@@ -611,6 +611,7 @@ def oracle(spec: WorldSpec, who: tuple[str | None, str | None, bool], action, fa
     return scope is None or (scope, operation) in TOKEN_ALLOWS
 
 
+@pytest.mark.slow  # a property test of many examples: `make test`, not test-fast
 def test_authorize_agrees_with_the_rule_table_in_random_worlds():
     tally: Counter = Counter()
 

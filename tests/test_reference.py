@@ -346,12 +346,14 @@ def only_invalid_reference_escapes(text: str) -> None:
     assert explanation.ok or (explanation.error and explanation.hint)
 
 
+@pytest.mark.slow  # a property test of many examples: `make test`, not test-fast
 @settings(max_examples=1500)
 @given(st.text())
 def test_fuzz_arbitrary_text(text: str) -> None:
     only_invalid_reference_escapes(text)
 
 
+@pytest.mark.slow  # a property test of many examples: `make test`, not test-fast
 @settings(max_examples=200)
 @given(
     st.text(alphabet="aZ9._-/:@[] \u00e9\u0130\U0001f600\x00\ud800", min_size=1, max_size=8),

@@ -157,6 +157,7 @@ def near_valid_names(draw: st.DrawFn) -> str:
     return text
 
 
+@pytest.mark.slow  # a property test of many examples: `make test`, not test-fast
 @settings(max_examples=2500)
 @given(random_text)
 @example("")
@@ -167,6 +168,7 @@ def test_agrees_with_docker_image_py_on_random_text(text: str) -> None:
     assert_same_or_known(text)
 
 
+@pytest.mark.slow  # a property test of many examples: `make test`, not test-fast
 @settings(max_examples=2500)
 @given(near_valid_names())
 @example("fredysa/alpine:1.0")

@@ -523,6 +523,7 @@ def perform(world: World, host: str, action: tuple) -> None:
         pass
 
 
+@pytest.mark.slow  # a property test of many examples: `make test`, not test-fast
 @settings(max_examples=200)
 @given(st.lists(hosted_action, min_size=5, max_size=30))
 def test_replay_of_random_hub_actions_gives_an_equal_world(actions: list) -> None:

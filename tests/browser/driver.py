@@ -302,6 +302,7 @@ class NotebookPage:
     def open(self) -> NotebookPage:
         self.page.goto(self.server.page_url(self.path, self.workspace))
         self.wait_cells()
+        self.dismiss_dialogs()
         self.wait_kernel_idle()
         return self
 
@@ -326,11 +327,43 @@ class NotebookPage:
             timeout=timeout,
         )
 
+    def dismiss_dialogs(self) -> list[str]:
+        """Close JupyterLab's modal dialogs (under load: "Select Kernel", "Kernel Restarting",
+        "File Changed", a server connection notice), which block every click behind them.
+        The kernel picker is accepted (its default is the notebook's python3 kernel); any
+        other dialog is cancelled. Returns the titles of the dialogs closed."""
+        closed = []
+        for _ in range(5):
+            dialog = self.page.locator(".jp-Dialog").first
+            if not dialog.count() or not dialog.is_visible():
+                break
+            title = dialog.locator(".jp-Dialog-header").inner_text(timeout=2_000).strip()
+            closed.append(title)
+            if "kernel" in title.lower() and "select" in title.lower():
+                dialog.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=5_000)
+            else:
+                self.page.keyboard.press("Escape")
+            dialog.wait_for(state="detached", timeout=5_000)
+        return closed
+
+    def click(self, locator: Any, **options: Any) -> None:
+        """Click ``locator``; when a modal dialog is in the way, close it and click again."""
+        for attempt in range(3):
+            try:
+                locator.click(timeout=10_000, **options)
+                return
+            except Exception:
+                if not self.dismiss_dialogs() and attempt == 2:
+                    raise
+        locator.click(timeout=10_000, **options)
+
     def menu(self, menu: str, item: str) -> None:
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
-        self.page.locator(
-            ".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")
-        ).click()
+        self.click(self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")))
+        self.click(
+            self.page.locator(
+                ".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")
+            )
+        )
 
     def run_all(self) -> None:
         """Run > Run All Cells, then wait until every code cell has run and the kernel is idle."""
@@ -348,6 +381,7 @@ class NotebookPage:
                 )
                 break
             except Exception:
+                self.dismiss_dialogs()
                 if attempt == 2:
                     raise
         self.page.wait_for_function(_RUN_FINISHED, arg=before, timeout=RUN_ALL_TIMEOUT_MS)
@@ -369,7 +403,7 @@ class NotebookPage:
     def run_cell(self, index: int) -> None:
         """Select a cell (click its prompt area) and press Shift+Enter, as a student does."""
         cell = self.cell(index)
-        cell.locator(".jp-InputPrompt").click()
+        self.click(cell.locator(".jp-InputPrompt"))
         self.page.keyboard.press("Shift+Enter")
         self.page.wait_for_function(
             """(i) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
@@ -383,7 +417,7 @@ class NotebookPage:
     def save(self) -> None:
         """Ctrl+S, then wait until the notebook is no longer dirty and the file is written."""
         before = self.file.stat().st_mtime_ns
-        self.page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+        self.click(self.page.locator(".jp-Notebook").first, position={"x": 5, "y": 5})
         self.page.keyboard.press("Control+s")
         deadline = time.monotonic() + 30
         while self.file.stat().st_mtime_ns == before:

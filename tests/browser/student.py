@@ -91,7 +91,7 @@ def enter_answer(page: NotebookPage, index: int, exercise: Exercise, raw: Any) -
 def check_and_see(page: NotebookPage, index: int, feedback: Feedback) -> None:
     """Click Check and wait for the feedback the lab definition predicts."""
     output = page.cell(index).locator(".jp-OutputArea-output")
-    output.get_by_role("button", name="Check").click()
+    page.click(output.get_by_role("button", name="Check"))
     see_status(output, feedback.status)
     shown = plain(output.inner_text())
     lines = [line.removeprefix("- ") for line in feedback.message.splitlines() if line.strip()]
@@ -113,7 +113,7 @@ def answer_wrong_hint_right(page: NotebookPage, lab: Lab, exercise: Exercise, ex
         assert example.mistake in feedback.mistakes  # the definition names it; the widget shows it
 
     output = page.cell(index).locator(".jp-OutputArea-output")
-    output.get_by_role("button", name=re.compile(r"Hint \(")).click()
+    page.click(output.get_by_role("button", name=re.compile(r"Hint \(")))
     output.get_by_text("Hints", exact=True).first.wait_for()
     hints = plain(output.inner_text())
     if feedback.hints:
@@ -124,7 +124,7 @@ def answer_wrong_hint_right(page: NotebookPage, lab: Lab, exercise: Exercise, ex
     right = exercise.key_raw(variant)
     enter_answer(page, index, exercise, right)
     status = "recorded" if exercise.feedback == "format-only" else "correct"
-    output.get_by_role("button", name="Check").click()
+    page.click(output.get_by_role("button", name="Check"))
     see_status(output, status)
 
 

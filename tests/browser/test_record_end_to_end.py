@@ -38,7 +38,7 @@ def answer_right(page, lab, exercise) -> None:
     page.cell(index).scroll_into_view_if_needed()
     enter_answer(page, index, exercise, exercise.key_raw(lab.variant(exercise, STUDENT)))
     output = page.cell(index).locator(".jp-OutputArea-output")
-    output.get_by_role("button", name="Check").click()
+    page.click(output.get_by_role("button", name="Check"))
     see_status(output, "recorded" if exercise.feedback == "format-only" else "correct")
 
 
