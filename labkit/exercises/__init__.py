@@ -28,6 +28,7 @@ from labkit.exercises.answers import (
 from labkit.exercises.choices import (
     Choice,
     choice_examples,
+    choice_feedback,
     choice_params,
     choice_with,
     multiple_choice,
@@ -90,6 +91,7 @@ __all__ = [
     "check_answer",
     "check_pushed",
     "choice_examples",
+    "choice_feedback",
     "choice_params",
     "choice_with",
     "client_logins",

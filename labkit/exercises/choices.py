@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from labkit.exercises.exercise import Exercise
-from labkit.exercises.model import Example, Generator, Kind, Variant
+from labkit.exercises.model import Example, Generator, Kind, Part, Variant
 
 __all__ = [
     "Choice",
     "choice_examples",
+    "choice_feedback",
     "choice_params",
     "choice_with",
     "multiple_choice",
@@ -79,6 +80,29 @@ def pick_choice(code: str) -> Callable[[Variant], str]:
 def choice_examples(codes: Sequence[str]) -> tuple[Example, ...]:
     """One example a mistake code, each picking the wrong choice that carries it."""
     return tuple(Example(pick_choice(code), code) for code in codes)
+
+
+ChoiceMessage = str | Callable[[str, Variant], str]
+
+
+def choice_feedback(
+    messages: Mapping[str, ChoiceMessage], default: ChoiceMessage = ""
+) -> Callable[[str, Variant, Any], list[Part]]:
+    """A multiple choice's checker: right, or the wrong choice's mistake code with its own
+    explanation: the variant's ``choice_feedback`` for that choice when it has one, else
+    ``messages[code]`` (text, or ``(answer, variant) -> text``), else ``default``."""
+
+    def check(answer: str, variant: Variant, world: Any) -> list[Part]:
+        if answer == variant.answer:
+            return [Part("choice", 1.0)]
+        code = dict(variant.params.get("choice_mistakes", {})).get(answer, "wrong-choice")
+        message = dict(variant.params.get("choice_feedback", {})).get(answer)
+        if not message:
+            chosen = messages.get(code, default)
+            message = chosen(answer, variant) if callable(chosen) else chosen
+        return [Part("choice", 0.0, 1.0, code, message)]
+
+    return check
 
 
 def multiple_choice(

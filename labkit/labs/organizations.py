@@ -22,6 +22,7 @@ from labkit.exercises import (
     Kind,
     Part,
     Variant,
+    choice_feedback,
     pick_choice,
     plain_value,
 )
@@ -244,18 +245,17 @@ def _level_generate(rng: random.Random, world: Mapping[str, Any]):
     return params, LEVEL_CHOICES[index]
 
 
-def _level_check(answer: str, variant: Variant, world: Any) -> list[Part]:
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = variant.params["choice_mistakes"].get(answer, "wrong-choice")
-    if code == "too-little-access":
-        message = f"`{answer}` is not enough to {variant.params['action']} a repository"
-    else:
-        message = (
-            f"`{answer}` would work, but it is more than needed: give the smallest level "
-            "that allows the action"
+_level_check = choice_feedback(
+    {
+        "too-little-access": lambda answer, v: (
+            f"`{answer}` is not enough to {v.params['action']} a repository"
         )
-    return [Part("choice", 0.0, 1.0, code, message)]
+    },
+    default=lambda answer, v: (
+        f"`{answer}` would work, but it is more than needed: give the smallest level "
+        "that allows the action"
+    ),
+)
 
 
 def _below(variant: Variant) -> str:
@@ -642,17 +642,17 @@ def _denied_generate(rng: random.Random, world: Mapping[str, Any]):
     return params, correct
 
 
-def _denied_check(answer: str, variant: Variant, world: Any) -> list[Part]:
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = variant.params["choice_mistakes"].get(answer, "wrong-choice")
-    messages = {
+_denied_check = choice_feedback(
+    {
         "repo-private": "team `qa` has no grant on this repository, so the pull is refused",
         "reveals-private": LAB_MISTAKES["reveals-private"]
         + ": the error is the same as for a repository that does not exist",
-        "not-logged-in": f"`{variant.params['user']}` is logged in; the refusal is about access",
-    }
-    return [Part("choice", 0.0, 1.0, code, messages.get(code, "that is not what Docker prints"))]
+        "not-logged-in": lambda answer, v: (
+            f"`{v.params['user']}` is logged in; the refusal is about access"
+        ),
+    },
+    default="that is not what Docker prints",
+)
 
 
 PREDICT_DENIED = Exercise(
@@ -787,12 +787,9 @@ def _owners_generate(rng: random.Random, world: Mapping[str, Any]):
     return params, "only an owner of the organization"
 
 
-def _owners_check(answer: str, variant: Variant, world: Any) -> list[Part]:
-    if answer == variant.answer:
-        return [Part("choice", 1.0)]
-    code = variant.params["choice_mistakes"].get(answer, "wrong-choice")
-    message = LAB_MISTAKES.get(code, "members may pull what their teams allow, nothing more")
-    return [Part("choice", 0.0, 1.0, code, message)]
+_owners_check = choice_feedback(
+    LAB_MISTAKES, default="members may pull what their teams allow, nothing more"
+)
 
 
 WHO_MANAGES = Exercise(
