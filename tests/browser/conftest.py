@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from browser.driver import (
+    ACTION_TIMEOUT_MS,
     CHROMIUM,
     CHROMIUM_ARGS,
     DARK_SETTINGS,
@@ -138,7 +139,7 @@ def notebook7_server(
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-    ctx.set_default_timeout(10_000)
+    ctx.set_default_timeout(ACTION_TIMEOUT_MS)
     yield ctx
     ctx.close()
 

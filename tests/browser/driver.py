@@ -41,6 +41,10 @@ RUN_MARK = uuid.uuid4().hex
 SUITE_LIMIT_SECONDS = 180
 SERVER_START_TIMEOUT = 90
 RUN_ALL_TIMEOUT_MS = 90_000
+# A click, a fill, a wait for one element: generous, as the machine may be shared (a wait
+# returns as soon as its condition holds, so this costs nothing when all is well).
+ACTION_TIMEOUT_MS = 30_000
+PAGE_LOAD_TIMEOUT_MS = 90_000
 
 LIGHT_SETTINGS: dict[str, dict[str, Any]] = {
     # no "Would you like to get notified about official Jupyter news?" pop-up
@@ -300,7 +304,9 @@ class NotebookPage:
     # -- actions ---------------------------------------------------------------------------
 
     def open(self) -> NotebookPage:
-        self.page.goto(self.server.page_url(self.path, self.workspace))
+        self.page.goto(
+            self.server.page_url(self.path, self.workspace), timeout=PAGE_LOAD_TIMEOUT_MS
+        )
         self.wait_cells()
         self.dismiss_dialogs()
         self.wait_kernel_idle()
@@ -311,6 +317,7 @@ class NotebookPage:
         self.page.wait_for_function(
             "(n) => document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
             arg=len(self.model()["cells"]),
+            timeout=PAGE_LOAD_TIMEOUT_MS,
         )
 
     def reload(self) -> None:
@@ -350,12 +357,12 @@ class NotebookPage:
         """Click ``locator``; when a modal dialog is in the way, close it and click again."""
         for attempt in range(3):
             try:
-                locator.click(timeout=10_000, **options)
+                locator.click(timeout=ACTION_TIMEOUT_MS, **options)
                 return
             except Exception:
                 if not self.dismiss_dialogs() and attempt == 2:
                     raise
-        locator.click(timeout=10_000, **options)
+        locator.click(timeout=ACTION_TIMEOUT_MS, **options)
 
     def menu(self, menu: str, item: str) -> None:
         self.click(self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")))
@@ -377,7 +384,7 @@ class NotebookPage:
                     "p => p.textContent.includes('*') || (parseInt((p.textContent.match("
                     "/\\[(\\d+)\\]/) || [0, '0'])[1], 10) > before))",
                     arg=before,
-                    timeout=10_000,
+                    timeout=20_000,
                 )
                 break
             except Exception:
