@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap nodejs
 PORT ?= 8888
 
-.PHONY: lab test test-fast lint format system-deps venv node-deps bench clean
+.PHONY: lab test test-fast lint format system-deps venv node-deps nbgrader-lib bench clean
 
 lab: venv
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
@@ -20,7 +20,7 @@ lab: venv
 
 # Every suite (unit, notebook, slow, browser, lite, hub) in one pytest session: each phase of
 # the make prints its time, and pytest prints each suite's wall and CPU time at the end.
-test: system-deps venv node-deps lint
+test: system-deps venv node-deps nbgrader-lib lint
 	@.ci/phase "tests (every suite)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # For quick local iteration (at most 90 s on 2 cores): everything but the browser, slow
@@ -41,6 +41,16 @@ venv: $(STAMP)
 # for tests/hub; they land in node_modules/.bin, which the hub test puts on the hub's PATH.
 NODE_STAMP := node_modules/.installed
 node-deps: $(NODE_STAMP)
+
+# nbgrader for the hub test's exchange (release, fetch, submit, collect), in a folder of its own:
+# installed into the venv its JupyterLab and server extensions would load in every test's lab.
+NBGRADER_LIB := build/nbgrader-lib
+nbgrader-lib: $(NBGRADER_LIB)/.installed
+
+$(NBGRADER_LIB)/.installed: Makefile | $(STAMP)
+	@.ci/phase "nbgrader (build/nbgrader-lib)" $(BIN)/python -m pip install --quiet --no-deps \
+	  --upgrade --target $(NBGRADER_LIB) "nbgrader==0.9.6" "rapidfuzz==3.14.6"
+	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "node-deps: npm is missing (apt-get install nodejs npm)"; exit 1; }

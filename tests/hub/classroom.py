@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from browser.student import enter_answer, see_status
 
 from hub.hubrun import (
     MARK_VARIABLE,
+    ROOT,
     RUN_MARK,
     Hub,
     UnixUser,
@@ -44,7 +47,12 @@ from labkit.exercises import Exercise
 from labkit.labs import Lab, get_lab
 
 LAB = "01-tags"
-NOTEBOOK = "labs/01-tags.ipynb"
+# nbgrader's exchange delivers the lab: released by the instructor as assignment "lab01", fetched
+# by each student into ~/lab01/, where they work on it in the browser, then submitted.
+COURSE_ID = "labkit101"
+ASSIGNMENT = "lab01"
+NOTEBOOK = f"{ASSIGNMENT}/01-tags.ipynb"
+NBGRADER_LIB = ROOT / "build" / "nbgrader-lib"  # `make nbgrader-lib`: nbgrader, outside the venv
 # What each student does in the lab's widgets: (exercise id, answers right?)
 PLAN: dict[str, list[tuple[str, bool]]] = {
     "ann": [("unique-names", True), ("pull-default-tag", True), ("shared-id", True)],
@@ -81,6 +89,9 @@ class ClassRun:
     grade_output: str = ""
     grades: list[dict[str, str]] = field(default_factory=list)
     collected: Path | None = None
+    nbgrader_course: Path | None = None
+    nbgrader_log: list[str] = field(default_factory=list)
+    nbgrader_grades: list[dict[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # the setup cell's output per student
 
 
@@ -197,6 +208,99 @@ def class_on_hub() -> Iterator[ClassRun]:
         subprocess.run(["rm", "-rf", str(base)], check=False)
 
 
+def nbgrader(run: ClassRun, user: UnixUser, *args: str, cwd: Path) -> str:
+    """``nbgrader ARGS`` as ``user`` (their own HOME), with the exchange of this run."""
+    exchange = run.hub.base / "exchange"
+    done = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            user.name,
+            "--",
+            "env",
+            f"HOME={user.home}",
+            f"PYTHONPATH={NBGRADER_LIB}",
+            f"PATH={run.hub.python.parent}:/usr/bin:/bin",
+            str(run.hub.python),
+            "-m",
+            "nbgrader",
+            *args,
+            f"--course={COURSE_ID}",
+            f"--Exchange.root={exchange}",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = f"$ nbgrader {' '.join(args)}  (as {user.name})\n{done.stdout}{done.stderr}"
+    run.nbgrader_log.append(output)
+    assert done.returncode == 0, output
+    return output
+
+
+def each_student(run: ClassRun, command: str) -> None:
+    """``nbgrader COMMAND lab01`` by every student at once, each in their home (as a class does)."""
+    with ThreadPoolExecutor(max_workers=len(run.students)) as pool:
+        list(
+            pool.map(
+                lambda user: nbgrader(run, user, command, ASSIGNMENT, cwd=user.home),
+                run.students.values(),
+            )
+        )
+
+
+def release_and_fetch(run: ClassRun) -> None:
+    """The instructor releases the lab through nbgrader's exchange; each student fetches it."""
+    if not (NBGRADER_LIB / "nbgrader").is_dir():
+        raise RuntimeError(
+            f"{NBGRADER_LIB} is missing: `make nbgrader-lib` installs nbgrader there"
+        )
+    exchange = run.hub.base / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)  # nbgrader's exchange: every account writes into it
+    course = run.hub.base / "nbgrader-course"
+    release = course / "release" / ASSIGNMENT
+    release.mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "01-tags.ipynb", release / "01-tags.ipynb")
+    subprocess.run(["chown", "-R", f"{run.instructor.name}:", str(course)], check=True)
+    run.nbgrader_course = course
+    started = time.monotonic()
+    nbgrader(run, run.instructor, "release_assignment", ASSIGNMENT, cwd=course)
+    each_student(run, "fetch_assignment")
+    run.figures["nbgrader_release_and_fetch_s"] = time.monotonic() - started
+
+
+def submit_and_collect(run: ClassRun) -> None:
+    """Each student submits through the exchange; the instructor collects; labkit grades
+    nbgrader's course folder as it is."""
+    assert run.nbgrader_course is not None
+    started = time.monotonic()
+    each_student(run, "submit")
+    nbgrader(run, run.instructor, "collect", ASSIGNMENT, cwd=run.nbgrader_course)
+    run.figures["nbgrader_submit_and_collect_s"] = time.monotonic() - started
+    out = run.hub.base / "nbgrader-grades"
+    roster = out / "roster.csv"
+    out.mkdir()
+    roster.write_text("student\n" + "".join(f"{u.name}\n" for u in run.students.values()))
+    graded = labkit_cli(
+        "grade",
+        str(run.nbgrader_course),
+        "--roster",
+        str(roster),
+        "--lab",
+        LAB,
+        "-o",
+        str(out / "grades.csv"),
+        "--no-progress",
+        cwd=out,
+    )
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    with (out / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        run.nbgrader_grades = list(csv.DictReader(handle))
+
+
 def students_work(run: ClassRun, browser: Any) -> None:
     """Each student logs in, runs the lab, answers per PLAN, runs the submission cell, saves."""
     for role, user in run.students.items():
@@ -242,6 +346,8 @@ def collect_and_grade(run: ClassRun) -> None:
         str(run.hub.course / "collect.token"),
         "-o",
         str(out / "class"),
+        "--folder",
+        ASSIGNMENT,
         cwd=out,
     )
     run.figures["collect_s"] = time.monotonic() - started
@@ -271,7 +377,7 @@ def collect_and_grade(run: ClassRun) -> None:
 def probe_other_home(browser_page: NotebookPage, other: UnixUser) -> str:
     """In the student's own kernel (a cell run in their JupyterLab), try to read the other
     student's labkit-answers/; returns what the cell printed."""
-    target = other.home / "labs" / "labkit-answers"
+    target = other.home / ASSIGNMENT / "labkit-answers"
     code = (
         "import os\n"
         "try:\n"
@@ -301,5 +407,5 @@ def processes_left(run: ClassRun) -> list[tuple[int, str]]:
 
 
 def shell_probe(user: UnixUser, other: UnixUser) -> str:
-    done = run_as(user, ["ls", str(other.home / "labs" / "labkit-answers")])
+    done = run_as(user, ["ls", str(other.home / ASSIGNMENT / "labkit-answers")])
     return done.stderr

@@ -37,11 +37,17 @@ MARK_VARIABLE = "LABKIT_HUB_RUN"
 RUN_MARK = uuid.uuid4().hex
 START_TIMEOUT = 90
 
-# What a student's JupyterLab starts with: no news pop-up, every cell in the page (the browser
-# helpers find cells by index), the light theme.
+# What a student's JupyterLab starts with: no news pop-up, the light theme, and (the browser
+# helpers find cells by index):
 LAB_SETTINGS: dict[str, dict[str, Any]] = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    # every cell in the page; and the notebook's own kernel started without asking (on a loaded
+    # machine JupyterLab may open the notebook before the kernel list arrives and ask "Select
+    # Kernel", where a student clicks Select: this is that click, made by a setting)
+    "@jupyterlab/notebook-extension/tracker": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
     "@jupyterlab/apputils-extension/themes": {"theme": "JupyterLab Light"},
 }
 
@@ -197,6 +203,11 @@ def student_python(base: Path) -> Path:
     (venv / "lib" / f"python{version}" / "site-packages" / "labkit_hub_test.pth").write_text(
         f"import site; site.addsitedir({str(site)!r})\n"
     )
+    # console scripts other tools call by name (nbgrader runs `alembic`), for this interpreter
+    for script in ("alembic",):
+        wrapper = venv / "bin" / script
+        wrapper.write_text(f'#!/bin/sh\nexec "{venv}/bin/python" -m {script} "$@"\n')
+        wrapper.chmod(0o755)
     return venv / "bin" / "python"
 
 
@@ -215,6 +226,7 @@ class Hub:
     url: str
     token: str
     log: Path
+    python: Path  # the interpreter the students' servers (and their nbgrader) run
     process: subprocess.Popen | None = None
     users: dict[str, UnixUser] = field(default_factory=dict)
 
@@ -309,7 +321,7 @@ def start_hub(base: Path, students: list[UnixUser], instructors: list[UnixUser])
         "PATH": f"{NODE_BIN}:{BIN}:{os.environ.get('PATH', '')}",
     }
     env.pop("JUPYTERHUB_API_TOKEN", None)
-    hub = Hub(base, course, url, token, base / "jupyterhub.log")
+    hub = Hub(base, course, url, token, base / "jupyterhub.log", python)
     hub.users = {u.name: u for u in (*students, *instructors)}
     with hub.log.open("wb") as log:
         hub.process = subprocess.Popen(

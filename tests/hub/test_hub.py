@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from hub.classroom import (
+    ASSIGNMENT,
     LAB,
     PLAN,
     ClassRun,
@@ -23,12 +24,14 @@ from hub.classroom import (
     class_on_hub,
     collect_and_grade,
     probe_other_home,
+    release_and_fetch,
     shell_probe,
     students_work,
+    submit_and_collect,
 )
 from hub.hubrun import ROOT, http
 
-pytestmark = [pytest.mark.hub, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.hub, pytest.mark.timeout(480)]
 
 FIGURES = ROOT / "test-artifacts" / "hub-figures.json"
 
@@ -38,8 +41,10 @@ def run() -> Iterator[ClassRun]:
     if os.getuid() != 0:
         pytest.fail("the hub test creates Unix users: run it as root (CI does)", pytrace=False)
     with class_on_hub() as run, browser_session() as browser:
+        release_and_fetch(run)
         students_work(run, browser)
         collect_and_grade(run)
+        submit_and_collect(run)
         run.figures["probe"] = probe_other_home(  # type: ignore[assignment]
             run.pages["ann"], run.students["bob"]
         )
@@ -65,7 +70,8 @@ def test_the_labs_were_copied_at_spawn_and_variants_follow_the_hub_user(run: Cla
         labs = user.home / "labs"
         assert (labs / "00-start-here.ipynb").is_file()
         assert (labs / "01-tags.ipynb").stat().st_uid == user.uid  # copied as the student
-        record = json.loads((labs / "labkit-answers" / f"{LAB}.json").read_text())
+        work = user.home / ASSIGNMENT  # fetched from nbgrader's exchange, worked on
+        record = json.loads((work / "labkit-answers" / f"{LAB}.json").read_text())
         assert record["student"] == user.name, role
         assert f"variant for: {user.name} (from JUPYTERHUB_USER)" in run.headers[role]
 
@@ -92,7 +98,7 @@ def test_a_student_cannot_reach_the_other_students_server(run: ClassRun) -> None
 def test_the_collecting_token_can_read_but_not_start_stop_or_enter(run: ClassRun) -> None:
     hub, ann = run.hub, run.students["ann"].name
     server = f"{hub.url}/user/{ann}"
-    status, listing = http("GET", f"{server}/api/contents/labs", hub.token)
+    status, listing = http("GET", f"{server}/api/contents/{ASSIGNMENT}", hub.token)
     assert status == 200 and any(e["name"] == "labkit-answers" for e in listing["content"])
     refused = {
         "start the server": hub.api("POST", f"users/{ann}/server"),
@@ -141,6 +147,23 @@ def test_the_grades(run: ClassRun) -> None:
         assert total["status"] == "ok", total
         assert float(total["score"]) == pytest.approx(expected), (role, total)
     assert not any(r["student"] == run.instructor.name for r in run.grades)
+
+
+def test_nbgraders_exchange_end_to_end(run: ClassRun) -> None:
+    """Released, fetched and submitted through nbgrader's exchange, collected by nbgrader, graded
+    by labkit from nbgrader's course folder: the same grades as collected through the hub."""
+    assert run.nbgrader_course is not None
+    log = "\n".join(run.nbgrader_log)
+    for user in run.students.values():
+        submitted = run.nbgrader_course / "submitted" / user.name / ASSIGNMENT
+        assert (submitted / "01-tags.ipynb").is_file(), log
+        assert (submitted / "labkit-answers" / f"{LAB}.json").is_file(), log
+    assert "cheating attempt" not in log  # each submission is owned by its student
+
+    def scores(rows: list[dict[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        return {(r["student"], r["exercise"]): (r["score"], r["status"]) for r in rows}
+
+    assert scores(run.nbgrader_grades) == scores(run.grades)
 
 
 def test_figures_are_within_budget(run: ClassRun) -> None:
