@@ -14,7 +14,7 @@ import sys
 import time
 import tracemalloc
 
-from labkit.shell import run_script
+from labkit.client import run_script
 from labkit.world import Clock, World
 
 PASSWORD = "s3cret-pass"

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
-
+from labkit._version import __version__
 from labkit.errors import InvalidReference, LabkitError, RegistryError
 
 __all__ = [

@@ -224,7 +224,7 @@ Principal.ANONYMOUS = ANONYMOUS
 class RepoFacts:
     """What authorization needs to know about one repository."""
 
-    namespace: str | None
+    account: str | None  # the user or organization owning it (the path's first component)
     path: str
     exists: bool
     private: bool = False
@@ -331,30 +331,30 @@ class Accounts:
         self._user(user)
         return [token for token in self._tokens.values() if token.user == user]
 
-    def namespace_kind(self, namespace: str | None) -> str | None:
-        """``"user"``, ``"org"`` or None (no such namespace here)."""
-        if namespace in self._users:
+    def account_kind(self, name: str | None) -> str | None:
+        """``"user"``, ``"org"`` or None (no such account here)."""
+        if name in self._users:
             return "user"
-        if namespace in self._orgs:
+        if name in self._orgs:
             return "org"
         return None
 
-    def default_private(self, namespace: str) -> bool:
-        """The namespace's Default repository privacy: True when new repositories are private."""
-        return self._default_private.get(namespace, False)
+    def default_private(self, account: str) -> bool:
+        """The account's Default repository privacy: True when new repositories are private."""
+        return self._default_private.get(account, False)
 
-    def set_default_private(self, namespace: str, private: bool) -> None:
-        """Set the namespace's Default repository privacy (Hub: Settings -> Default privacy)."""
-        if self.namespace_kind(namespace) is None:
-            raise LabkitError(f"no user or organization named {namespace!r}")
-        self._default_private[namespace] = bool(private)
+    def set_default_private(self, account: str, private: bool) -> None:
+        """Set the account's Default repository privacy (Hub: Settings -> Default privacy)."""
+        if self.account_kind(account) is None:
+            raise LabkitError(f"no user or organization named {account!r}")
+        self._default_private[account] = bool(private)
 
     # -- users, passwords, tokens ---------------------------------------------------------------
 
     def add_user(self, name: str, password: str) -> User:
         """Create a Docker ID; the password must have at least 9 characters, as on Docker Hub."""
         validate_docker_id(name)
-        if self.namespace_kind(name) is not None:
+        if self.account_kind(name) is not None:
             raise LabkitError(f"the name {name!r} is already taken")
         if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
             raise LabkitError(
@@ -417,7 +417,7 @@ class Accounts:
     def add_org(self, name: str, owner: str) -> Organization:
         """Create an organization; ``owner`` (an existing user) becomes its first owner."""
         validate_docker_id(name, "organization name")
-        if self.namespace_kind(name) is not None:
+        if self.account_kind(name) is not None:
             raise LabkitError(f"the name {name!r} is already taken")
         self._user(owner)
         org = Organization(name, _frozen({owner: Role.OWNER}))
@@ -488,8 +488,8 @@ class Accounts:
         """Give a team a permission on one of the org's repositories (replacing any earlier one)."""
         organization = self._org(org)
         existing = self._team(organization, team)
-        namespace, _, name = repo_path.partition("/")
-        if namespace != org or not name:
+        account, _, name = repo_path.partition("/")
+        if account != org or not name:
             raise LabkitError(
                 f"team {team!r} of {org!r} can only be granted repositories of {org!r} "
                 f"({org}/<name>), not {repo_path!r}"
@@ -519,10 +519,10 @@ class Accounts:
         """The user's effective permission on the repository and where it comes from, or None."""
         if user is None or user not in self._users:
             return None
-        namespace = repo.namespace
-        if namespace == user:
+        account = repo.account
+        if account == user:
             return _Access(Permission.ADMIN, "owner")
-        organization = self._orgs.get(namespace) if namespace is not None else None
+        organization = self._orgs.get(account) if account is not None else None
         if organization is not None:
             role = organization.members.get(user)
             if role is Role.OWNER:
@@ -535,7 +535,7 @@ class Accounts:
                 if level is not None and (best is None or level > best.level):
                     best = _Access(level, f"team-{level.name.lower()}", team.name)
             return best
-        if namespace in self._users and user in repo.collaborators:
+        if account in self._users and user in repo.collaborators:
             return _Access(Permission.WRITE, "collaborator")
         return None
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from labkit import __version__
+from labkit._version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,8 +114,8 @@ def _add_run(subcommands: argparse._SubParsersAction) -> None:
 
 
 def _run_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from labkit.client import run_script
     from labkit.errors import LabkitError
-    from labkit.shell import run_script
     from labkit.world import Clock, World
 
     out = out or sys.stdout

@@ -1,20 +1,18 @@
-"""The Docker-like client: a local image store, credentials, and the daemon's side of each command.
+"""The daemon side of a Docker-like client: its local store, credentials, and each command.
 
-A :class:`Client` belongs to a :class:`~labkit.world.World`. ``client.run("docker ...")`` parses
-the line (:mod:`labkit.commandline`), carries it out here against the world's registries, and
-returns a :class:`Result` with exactly what Docker 28 (classic image store) prints once the
-command has finished: one line per layer with its final status. Nothing is printed directly.
+An :class:`Engine` belongs to a :class:`~labkit.world.World`; :class:`labkit.client.Client`
+puts Docker's command line in front of it (``client.run("docker ...")``), and
+:mod:`labkit.shell` turns what the engine did into exactly what Docker 28 (classic image
+store) prints once the command has finished. Nothing is printed directly.
 """
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labkit.accounts import ANONYMOUS, Principal
@@ -28,25 +26,44 @@ from labkit.oci import (
     parse_manifest,
     sha256_digest,
 )
-from labkit.reference import Reference, parse_any_reference, parse_reference
+from labkit.reference import (
+    DEFAULT_DOMAIN,
+    DOCKER_HUB_INDEX_SERVER,
+    Reference,
+    endpoint_for,
+    is_docker_hub,
+    parse_any_reference,
+    parse_reference,
+)
+from labkit.registry import StoredManifest
+from labkit.store import (
+    Credential,
+    LocalImage,
+    LocalLayer,
+    LocalStore,
+    chain_ids,
+    digest_key,
+    short_id,
+    tag_key,
+)
+from labkit.transport import Transport
+from labkit.transport.direct import DirectTransport
 
-if TYPE_CHECKING:
-    from labkit.world import Event, World
+if TYPE_CHECKING:  # type-only: the engine never imports the world at run time
+    from labkit.world import World
 
 __all__ = [
-    "Client",
     "CommandFailed",
+    "Engine",
     "LocalImage",
     "Printer",
     "Result",
     "daemon_error",
     "human_duration",
     "human_size",
-    "mask_secrets",
+    "no_such_host",
 ]
 
-HUB_LOGIN_KEY = "https://index.docker.io/v1/"
-HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 MAX_CONCURRENT_UPLOADS = 5
 UNENCRYPTED_WARNING = (
     "\nWARNING! Your credentials are stored unencrypted in '{path}'.\n"
@@ -168,172 +185,50 @@ def tabulate(rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def short_id(digest: str) -> str:
-    """stringid.TruncateID: drop the algorithm, keep 12 hex digits."""
-    return digest.partition(":")[2][:12] if ":" in digest else digest[:12]
+class Engine:
+    """The daemon side of one Docker-like client: its local store and credentials, and the
+    commands carried out against the world's registries. :class:`labkit.client.Client` puts
+    the command line in front of it."""
 
-
-def chain_ids(diff_ids: list[str]) -> list[str]:
-    """Layer chain IDs as Docker's layer store computes them."""
-    chains: list[str] = []
-    for diff_id in diff_ids:
-        if not chains:
-            chains.append(diff_id)
-        else:
-            chains.append(sha256_digest(f"{chains[-1]} {diff_id}".encode()))
-    return chains
-
-
-# -- the local image store --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalLayer:
-    """A layer in the local store: its uncompressed ID and the blob it came from."""
-
-    diff_id: str
-    chain_id: str
-    blob_digest: str
-    blob: bytes = field(repr=False)
-    size: int = 0  # uncompressed size
-
-
-@dataclass(frozen=True)
-class LocalImage:
-    """An image in the classic store: its ID is the config digest."""
-
-    id: str
-    config: bytes = field(repr=False)
-    layers: tuple[LocalLayer, ...]
-
-    @property
-    def config_json(self) -> dict[str, Any]:
-        return json.loads(self.config)
-
-    @property
-    def created(self) -> datetime:
-        return datetime.fromisoformat(self.config_json["created"].replace("Z", "+00:00"))
-
-    @property
-    def size(self) -> int:
-        return sum(layer.size for layer in self.layers)
-
-
-def _login_key(host: str) -> str:
-    return HUB_LOGIN_KEY if host in HUB_HOSTS else host
-
-
-@dataclass
-class Credential:
-    """One entry of the credential store; the secret lives only in this kernel's memory."""
-
-    username: str
-    secret: str
-    principal: Principal
-
-
-class Client:
-    """A Docker-like client with its own local image store and credential store."""
-
-    def __init__(self, world: World, name: str) -> None:
+    def __init__(self, world: World, name: str, transport: Transport | None = None) -> None:
         self.world = world
         self.name = name
-        self.images: dict[str, LocalImage] = {}
-        self.tags: dict[str, str] = {}  # "docker.io/library/alpine:latest" -> image id
-        self.digests: dict[str, str] = {}  # "docker.io/library/alpine@sha256:..." -> image id
-        self.layers: dict[str, LocalLayer] = {}  # chain id -> layer
-        # V2 metadata: which repository (host, path) each layer's blob is known to be in.
-        self.layer_sources: dict[str, list[tuple[str, str]]] = {}
-        self.credentials: dict[str, Credential] = {}
+        self.store = LocalStore()
+        # How this client reaches registries: in process on the world's, unless given.
+        self.transport: Transport = transport or DirectTransport(world.find_registry)
         self.config_dir = CONFIG_DIR
         self._replaying: Mapping[str, Any] | None = None
         self._login_outcome: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
-        return f"Client({self.name!r}, images={len(self.images)})"
-
-    # -- running command lines ---------------------------------------------------------
-
-    def run(self, line: str, stdin: str | None = None, *, progress: bool = False) -> Result:
-        """Run one ``docker ...`` command line and return what it printed.
-
-        ``stdin`` feeds ``--password-stdin``. ``progress=True`` adds the full progress stream
-        (every status of every layer) instead of the final view. The command is recorded in
-        the world's event log, with any password masked.
-        """
-        from labkit.shell import execute
-
-        if not isinstance(line, str) or (stdin is not None and not isinstance(stdin, str)):
-            from labkit.errors import LabkitTypeError
-
-            what = "the command line" if not isinstance(line, str) else "stdin"
-            raise LabkitTypeError(
-                f"{what} must be text, not {type(line if what != 'stdin' else stdin).__name__}",
-                "Write the whole command in quotes, such as client.run('docker images'), and "
-                "a password for --password-stdin as the second argument.",
-            )
-        self._login_outcome = None
-        result = execute(self, line, stdin, progress=progress)
-        if not self.world.replaying or self._replaying is not None:
-            outcome: dict[str, Any] = {
-                "exit_code": result.exit_code,
-                "output": hashlib.sha256(result.output.encode()).hexdigest()[:16],
-            }
-            if self._login_outcome is not None:
-                outcome["login"] = self._login_outcome
-            self.world.record(
-                "docker", self.name, mask_secrets(line), {"stdin": stdin is not None}, outcome
-            )
-        return result
-
-    def replay(self, event: Event) -> Result:
-        """Run a recorded command again; a login takes its recorded outcome (no secrets)."""
-        self._replaying = event.outcome
-        try:
-            stdin = "" if event.args.get("stdin") else None
-            return self.run(event.action, stdin)
-        finally:
-            self._replaying = None
+        return f"{type(self).__name__}({self.name!r}, images={len(self.store)})"
 
     # -- helpers for the commands --------------------------------------------------------
 
     def principal_for(self, host: str) -> Principal:
-        credential = self.credentials.get(_login_key(host))
+        credential = self.store.credential(host)
         return credential.principal if credential else ANONYMOUS
 
-    def registry_for(self, ref: Reference):
-        """The world's registry for ``ref``, or the error Docker prints for an unknown host."""
-        registry = self.world.find_registry(ref.domain)
-        if registry is None:
-            hostname = ref.domain.rsplit(":", 1)[0] if ":" in ref.domain else ref.domain
-            raise daemon_error(
-                f'Get "https://{ref.domain}/v2/": dial tcp: lookup {hostname}: no such host'
-            )
-        return registry
+    @contextmanager
+    def using(self, transport: Transport) -> Iterator[Transport]:
+        """Reach registries through ``transport`` inside the block (``%docker --wire`` records
+        one command this way); this client only, the registries are untouched."""
+        saved, self.transport = self.transport, transport
+        try:
+            yield transport
+        finally:
+            self.transport = saved
+
+    def registry_host(self, domain: str) -> str:
+        """The registry's own name for ``domain``, or Docker's error for an unknown host."""
+        host = self.transport.canonical_host(domain)
+        if host is None:
+            raise daemon_error(no_such_host(domain))
+        return host
 
     def find_image(self, text: str) -> LocalImage | None:
         """Look an image up as Docker's daemon does: full or short ID, name[:tag], digest."""
-        candidate = text.removeprefix("sha256:")
-        if len(candidate) >= 1 and all(c in "0123456789abcdef" for c in candidate):
-            matches = [i for i in self.images if i[7:].startswith(candidate)]
-            if text.startswith("sha256:") and len(matches) == 1:
-                return self.images[matches[0]]
-        else:
-            matches = []
-        try:
-            ref = parse_reference(text)
-        except InvalidReference:
-            ref = None
-        if ref is not None:
-            if ref.digest:
-                image_id = self.digests.get(f"{ref.domain}/{ref.path}@{ref.digest}")
-            else:
-                image_id = self.tags.get(str(ref.with_default_tag()))
-            if image_id:
-                return self.images[image_id]
-        if len(matches) == 1:
-            return self.images[matches[0]]
-        return None
+        return self.store.find(text)
 
     def get_image(self, text: str) -> LocalImage:
         """The daemon's GetImage (moby daemon/images/image.go:161-232 at v28.2.2): the name as
@@ -349,21 +244,15 @@ class Client:
             raise daemon_error(f"No such image: {_no_such(text)}")
         return image
 
-    def refs_of(self, image_id: str) -> list[str]:
-        """Every tag and digest reference of an image, sorted."""
-        refs = [r for r, i in self.tags.items() if i == image_id]
-        refs += [r for r, i in self.digests.items() if i == image_id]
-        return sorted(refs)
-
     # -- pull ----------------------------------------------------------------------------
 
     def pull(self, ref: Reference, out: Printer, *, all_tags: bool, progress: bool) -> None:
         """Pull ``ref`` (already normalized; name only when ``all_tags``)."""
-        registry = self.registry_for(ref)
+        registry = self.registry_host(ref.domain)
         principal = self.principal_for(ref.domain)
         if all_tags:
             try:
-                tags = registry.list_tags(principal, ref.path)
+                tags = self.transport.list_tags(registry, principal, ref.path)
             except RegistryError as error:
                 raise daemon_error(_pull_error(error, ref)) from None
             targets = [ref.with_tag(tag) for tag in tags]
@@ -378,15 +267,21 @@ class Client:
         out.line(f"Status: {status} {ref.familiar}")
 
     def _pull_one(
-        self, registry, principal, ref: Reference, out: Printer, progress: bool, first: bool
+        self,
+        registry: str,
+        principal: Principal,
+        ref: Reference,
+        out: Printer,
+        progress: bool,
+        first: bool,
     ) -> bool:
         reference = ref.digest or ref.tag
         try:
-            stored = registry.get_manifest(principal, ref.path, reference)
+            stored = self.transport.get_manifest(registry, principal, ref.path, reference)
             manifest = parse_manifest(stored.data, stored.media_type)
             if stored.media_type in INDEX_TYPES:
                 stored, manifest = self._pick_platform(registry, principal, ref, manifest)
-            config = registry.get_blob(principal, ref.path, manifest.config.digest)
+            config = self.transport.get_blob(registry, principal, ref.path, manifest.config.digest)
         except RegistryError as error:
             message = _pull_error(error, ref)
             if first:
@@ -399,19 +294,19 @@ class Client:
         out.line(f"{label}: Pulling from {ref.path}")
         image_id = sha256_digest(config)
         layers_downloaded = False
-        if image_id not in self.images:
+        if self.store.image(image_id) is None:
             diff_ids = json.loads(config)["rootfs"]["diff_ids"]
             chains = chain_ids(diff_ids)
             local: list[LocalLayer] = []
             statuses: list[tuple[str, str]] = []
             for descriptor, diff_id, chain in zip(manifest.layers, diff_ids, chains, strict=True):
                 layer_id = short_id(descriptor.digest)
-                existing = self.layers.get(chain)
+                existing = self.store.layer(chain)
                 if existing is not None:
                     local.append(existing)
                     statuses.append((layer_id, "Already exists"))
                     continue
-                blob = registry.get_blob(principal, ref.path, descriptor.digest)
+                blob = self.transport.get_blob(registry, principal, ref.path, descriptor.digest)
                 if sha256_digest(blob) != descriptor.digest:
                     raise CommandFailed(
                         f"filesystem layer verification failed for digest {descriptor.digest}"
@@ -426,39 +321,26 @@ class Client:
             else:
                 for layer_id, status in statuses:
                     out.line(f"{layer_id}: {status}")
-            for layer in local:
-                self.layers.setdefault(layer.chain_id, layer)
-                self._remember_source(layer.diff_id, registry.host, ref.path)
-            self.images[image_id] = LocalImage(image_id, config, tuple(local))
+            self.store.add_image(LocalImage(image_id, config, tuple(local)))
             layers_downloaded = True
-        else:
-            for layer in self.images[image_id].layers:
-                self._remember_source(layer.diff_id, registry.host, ref.path)
+        for layer in self.store.layers_of(image_id):
+            self.store.remember_source(layer.diff_id, registry, ref.path)
         out.line(f"Digest: {stored.digest}")
-        name = f"{ref.domain}/{ref.path}"
-        digest_key = f"{name}@{stored.digest}"
-        if ref.digest and self.digests.get(digest_key) != image_id:
+        new_digest = self.store.set_digest(digest_key(ref, stored.digest), image_id)
+        if ref.digest and new_digest:
             layers_downloaded = True  # moby: a new digest reference counts as an update
-        self.digests[digest_key] = image_id
-        if ref.tag and not ref.digest:
-            key = f"{name}:{ref.tag}"
-            if self.tags.get(key) != image_id:
-                self.tags[key] = image_id
-                layers_downloaded = True
+        if ref.tag and not ref.digest and self.store.set_tag(tag_key(ref), image_id):
+            layers_downloaded = True
         return layers_downloaded
 
-    def _pick_platform(self, registry, principal, ref, index):
+    def _pick_platform(
+        self, registry: str, principal: Principal, ref: Reference, index: Any
+    ) -> tuple[StoredManifest, Any]:
         for child in index.manifests:
             if child.platform in (None, "linux/amd64"):
-                stored = registry.get_manifest(principal, ref.path, child.digest)
+                stored = self.transport.get_manifest(registry, principal, ref.path, child.digest)
                 return stored, parse_manifest(stored.data, stored.media_type)
         raise daemon_error("no matching manifest for linux/amd64 in the manifest list entries")
-
-    def _remember_source(self, diff_id: str, host: str, path: str) -> None:
-        sources = self.layer_sources.setdefault(diff_id, [])
-        if (host, path) in sources:
-            sources.remove((host, path))
-        sources.append((host, path))
 
     # -- push ----------------------------------------------------------------------------
 
@@ -466,8 +348,8 @@ class Client:
         """Push ``ref`` (tagged, or name only with ``all_tags``) as Docker's classic store does."""
         name = f"{ref.domain}/{ref.path}"
         out.line(f"The push refers to repository [{name}]")
-        registry = self.world.find_registry(ref.domain)
-        associated = sorted(t for t in self.tags if t.rpartition(":")[0] == name)
+        registry = self.transport.canonical_host(ref.domain)
+        associated = [t for t in self.store.tags() if t.rpartition(":")[0] == name]
         if not associated:
             raise CommandFailed(
                 f"An image does not exist locally with the tag: {ref.familiar_name}"
@@ -475,21 +357,29 @@ class Client:
         if all_tags:
             tags = [t.rpartition(":")[2] for t in associated]
         else:
-            if f"{name}:{ref.tag}" not in self.tags:
+            if not self.store.has_tag(f"{name}:{ref.tag}"):
                 raise CommandFailed(f"tag does not exist: {ref.familiar}")
             tags = [ref.tag]
         if registry is None:
-            hostname = ref.domain.rsplit(":", 1)[0]
-            raise CommandFailed(
-                f'Get "https://{ref.domain}/v2/": dial tcp: lookup {hostname}: no such host'
-            )
+            raise CommandFailed(no_such_host(ref.domain))
         principal = self.principal_for(ref.domain)
         pushed: set[str] = set()
         for tag in tags:
-            image = self.images[self.tags[f"{name}:{tag}"]]
+            image = self.store.find(f"{name}:{tag}")
+            assert image is not None  # the tag was listed above
             self._push_image(registry, principal, ref, tag, image, out, progress, pushed)
 
-    def _push_image(self, registry, principal, ref, tag, image, out, progress, pushed) -> None:
+    def _push_image(
+        self,
+        registry: str,
+        principal: Principal,
+        ref: Reference,
+        tag: str,
+        image: LocalImage,
+        out: Printer,
+        progress: bool,
+        pushed: set[str],
+    ) -> None:
         layers = list(reversed(image.layers))  # Docker walks from the top layer down
         statuses: list[tuple[str, str]] = []
         try:
@@ -501,12 +391,11 @@ class Client:
                     )
                 )
             config_digest = image.id
-            if not _blob_exists(registry, principal, ref.path, config_digest):
-                upload = registry.start_upload(principal, ref.path)
-                registry.finish_upload(upload, config_digest, image.config)
+            if not self._blob_exists(registry, principal, ref.path, config_digest):
+                self.transport.push_blob(registry, principal, ref.path, config_digest, image.config)
             manifest = _schema2_manifest(image)
-            digest = registry.put_manifest(
-                principal, ref.path, tag, manifest, MEDIA_TYPE_DOCKER_MANIFEST
+            digest = self.transport.put_manifest(
+                registry, principal, ref.path, tag, manifest, MEDIA_TYPE_DOCKER_MANIFEST
             )
         except RegistryError as error:
             done = len(statuses)
@@ -523,31 +412,29 @@ class Client:
             for layer_id, state in statuses:
                 out.line(f"{layer_id}: {state}")
         for layer in image.layers:
-            self._remember_source(layer.diff_id, registry.host, ref.path)
-        name = f"{ref.domain}/{ref.path}"
-        self.digests[f"{name}@{digest}"] = image.id
+            self.store.remember_source(layer.diff_id, registry, ref.path)
+        self.store.set_digest(digest_key(ref, digest), image.id)
         out.line(f"{tag}: digest: {digest} size: {len(manifest)}")
 
     def _push_layer(
-        self, registry, principal, path: str, layer: LocalLayer, pushed: set[str]
+        self, registry: str, principal: Principal, path: str, layer: LocalLayer, pushed: set[str]
     ) -> str:
         if layer.blob_digest in pushed:
             return "Layer already exists"
-        sources = self.layer_sources.get(layer.diff_id, [])
-        host = registry.host
-        if (host, path) in sources and _blob_exists(registry, principal, path, layer.blob_digest):
+        sources = self.store.layer_sources(layer.diff_id)
+        host = registry
+        if (host, path) in sources and self._blob_exists(host, principal, path, layer.blob_digest):
             pushed.add(layer.blob_digest)
             return "Layer already exists"
         for source_host, source in reversed(sources):
             if (
                 source_host == host
                 and source != path
-                and registry.mount_blob(principal, path, layer.blob_digest, source)
+                and self.transport.mount_blob(host, principal, path, layer.blob_digest, source)
             ):
                 pushed.add(layer.blob_digest)
                 return f"Mounted from {source}"
-        upload = registry.start_upload(principal, path)
-        registry.finish_upload(upload, layer.blob_digest, layer.blob)
+        self.transport.push_blob(host, principal, path, layer.blob_digest, layer.blob)
         pushed.add(layer.blob_digest)
         return "Pushed"
 
@@ -557,14 +444,14 @@ class Client:
         image = self.find_image(source)
         if image is None:
             raise daemon_error(f"No such image: {_no_such(source)}")
-        self.tags[str(target)] = image.id
+        self.store.set_tag(str(target), image.id)
 
     def remove(self, text: str, out: Printer, *, force: bool) -> None:
         """``docker rmi``: untag, and delete the image once nothing refers to it."""
         image = self.get_image(text)
         by_id = _looks_like_id(text, image.id)
         if by_id:
-            refs = self.refs_of(image.id)
+            refs = self.store.refs_of(image.id)
             if refs and not _is_single_reference(refs) and not force:
                 raise daemon_error(
                     f"conflict: unable to delete {short_id(image.id)} (must be forced) - "
@@ -581,31 +468,22 @@ class Client:
                 key = str(ref.with_default_tag())
                 self._untag(key, out)
                 name = f"{ref.domain}/{ref.path}"
-                if not any(
-                    t.rpartition(":")[0] == name for t, i in self.tags.items() if i == image.id
-                ):
-                    for digest_ref in [
-                        d
-                        for d, i in self.digests.items()
-                        if i == image.id and d.split("@")[0] == name
-                    ]:
-                        self._untag(digest_ref, out)
-        if not self.refs_of(image.id):
+                if not any(t.rpartition(":")[0] == name for t in self.store.tags_of(image.id)):
+                    for digest_ref in self.store.digests_of(image.id):
+                        if digest_ref.split("@")[0] == name:
+                            self._untag(digest_ref, out)
+        if not self.store.refs_of(image.id):
             self._delete(image, out)
 
     def _untag(self, key: str, out: Printer) -> None:
-        self.tags.pop(key, None)
-        self.digests.pop(key, None)
+        self.store.untag(key)
         out.line(f"Untagged: {_familiar(key)}")
 
     def _delete(self, image: LocalImage, out: Printer) -> None:
-        del self.images[image.id]
+        deleted = self.store.delete_image(image.id)
         out.line(f"Deleted: {image.id}")
-        in_use = {layer.chain_id for other in self.images.values() for layer in other.layers}
-        for layer in reversed(image.layers):
-            if layer.chain_id not in in_use and layer.chain_id in self.layers:
-                del self.layers[layer.chain_id]
-                out.line(f"Deleted: {layer.chain_id}")
+        for chain_id in deleted:
+            out.line(f"Deleted: {chain_id}")
 
     # -- login, logout ----------------------------------------------------------------------
 
@@ -614,28 +492,21 @@ class Client:
     ) -> None:
         """Log in to ``server`` (Docker Hub by default) and store the credentials."""
         host = _server_host(server)
-        registry = self.world.find_registry(host)
-        if registry is None:
-            hostname = host.rsplit(":", 1)[0]
-            raise daemon_error(
-                f'Get "https://{host}/v2/": dial tcp: lookup {hostname}: no such host'
-            )
-        endpoint = "registry-1.docker.io" if host in HUB_HOSTS else host
-        if registry.profile.open_access:
-            principal = Principal(username)
-        elif self._replaying is not None:
+        registry = self.registry_host(host)
+        endpoint = endpoint_for(host)
+        if self._replaying is not None and not self.transport.is_open(registry):
             principal = self._replayed_login(registry, username)
         else:
-            principal = registry.accounts.authenticate(username, secret)
+            principal = self.transport.login(registry, username, secret)
         if principal is None:
-            self._login_outcome = {"registry": registry.host, "user": username, "ok": False}
+            self._login_outcome = {"registry": registry, "user": username, "ok": False}
             reason = (
                 "incorrect username or password"
-                if host in HUB_HOSTS
+                if is_docker_hub(host)
                 else ("authentication required")
             )
             raise daemon_error(f'Get "https://{endpoint}/v2/": unauthorized: {reason}')
-        previous = self.credentials.get(_login_key(host))
+        previous = self.store.credential(host)
         # cli/config/credentials/file_store.go:31-35: an unchanged entry is not written again,
         # so the "stored unencrypted" warning is not repeated
         unchanged = (
@@ -643,9 +514,9 @@ class Client:
         )
         if self._replaying is not None:  # the log holds no secrets: what the store did then
             unchanged = not ((self._replaying or {}).get("login") or {}).get("stored", True)
-        self.credentials[_login_key(host)] = Credential(username, secret, principal)
+        self.store.set_credential(host, Credential(username, secret, principal))
         self._login_outcome = {
-            "registry": registry.host,
+            "registry": registry,
             "user": username,
             "ok": True,
             "token_id": principal.token_id,
@@ -655,20 +526,24 @@ class Client:
             out.err(UNENCRYPTED_WARNING.format(path=f"{self.config_dir}/config.json"))
         out.line("Login Succeeded")
 
-    def _replayed_login(self, registry, username: str) -> Principal | None:
+    def _replayed_login(self, registry: str, username: str) -> Principal | None:
         recorded = (self._replaying or {}).get("login") or {}
         if not recorded.get("ok") or recorded.get("user") != username:
             return None
-        if not self.world.is_replayable_login(registry.host, username):
+        if not self.world.is_replayable_login(registry, username):
             return None
+        return self.transport.restore_login(registry, username, recorded.get("token_id"))
+
+    def _blob_exists(self, registry: str, principal: Principal, path: str, digest: str) -> bool:
         try:
-            return registry.accounts.principal_for(username, recorded.get("token_id"))
-        except LabkitError:
-            return None
+            self.transport.check_blob(registry, principal, path, digest)
+        except RegistryError:
+            return False
+        return True
 
     def stored_credential(self, server: str | None) -> Credential | None:
         """The credentials stored for ``server`` (Docker Hub by default), if any."""
-        return self.credentials.get(_login_key(_server_host(server)))
+        return self.store.credential(_server_host(server))
 
     def logout(self, server: str | None, out: Printer) -> None:
         """cli/command/registry/logout.go:38-81: no argument means Docker Hub's entry
@@ -677,76 +552,39 @@ class Client:
         that host name, or ``http://``/``https://`` and the host name, so ``docker logout
         docker.io`` leaves the Docker Hub login in place."""
         if not server:
-            self.credentials.pop(HUB_LOGIN_KEY, None)
-            out.line(f"Removing login credentials for {HUB_LOGIN_KEY}")
+            self.store.forget_login(DOCKER_HUB_INDEX_SERVER)
+            out.line(f"Removing login credentials for {DOCKER_HUB_INDEX_SERVER}")
             return
         hostname = server.removeprefix("http://").removeprefix("https://").split("/")[0]
         out.line(f"Removing login credentials for {hostname}")
         for key in (server, hostname, f"http://{hostname}", f"https://{hostname}"):
-            self.credentials.pop(key, None)
+            self.store.forget_login(key)
 
     def config_json(self) -> str:
         """``~/.docker/config.json`` as Docker writes it: base64 ``user:secret``, not encrypted."""
-        auths = {
-            key: {"auth": base64.b64encode(f"{c.username}:{c.secret}".encode()).decode()}
-            for key, c in sorted(self.credentials.items())
-        }
-        return json.dumps({"auths": auths}, indent="\t") + "\n"
+        return self.store.config_json()
 
     # -- views -------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-able view of the local store and who is logged in where (no secrets)."""
-        return {
-            "images": sorted(self.images),
-            "tags": dict(sorted(self.tags.items())),
-            "digests": dict(sorted(self.digests.items())),
-            "logins": {k: c.username for k, c in sorted(self.credentials.items())},
-        }
+        return self.store.snapshot()
 
 
 # -- module helpers -------------------------------------------------------------------------
 
 
-def mask_secrets(line: str) -> str:
-    """The command line with the value of ``-p`` / ``--password`` replaced by ``********``."""
-    import shlex
-
-    try:
-        words = shlex.split(line, comments=True)
-    except ValueError:
-        return "docker <unreadable command line>"
-    masked: list[str] = []
-    hide_next = False
-    for word in words:
-        if hide_next:
-            masked.append("********")
-            hide_next = False
-        elif word in ("-p", "--password"):
-            masked.append(word)
-            hide_next = True
-        elif word.startswith("--password="):
-            masked.append("--password=********")
-        elif word.startswith("-p") and len(word) > 2 and not word.startswith("--"):
-            masked.append("-p********")
-        else:
-            masked.append(word)
-    return shlex.join(masked)
-
-
 def _server_host(server: str | None) -> str:
     if not server:
-        return "docker.io"
+        return DEFAULT_DOMAIN
     host = server.removeprefix("https://").removeprefix("http://").split("/")[0]
     return host
 
 
-def _blob_exists(registry, principal, path: str, digest: str) -> bool:
-    try:
-        registry.check_blob(principal, path, digest)
-    except RegistryError:
-        return False
-    return True
+def no_such_host(domain: str) -> str:
+    """What Docker prints when a registry's host name does not resolve."""
+    hostname = domain.rsplit(":", 1)[0] if ":" in domain else domain
+    return f'Get "https://{domain}/v2/": dial tcp: lookup {hostname}: no such host'
 
 
 def _schema2_manifest(image: LocalImage) -> bytes:

@@ -27,8 +27,10 @@ import shlex
 import sys
 from typing import Any
 
-from labkit.engine import Client, Result
+from labkit.client import Client
+from labkit.engine import Result
 from labkit.shell import display_line, split_here_string
+from labkit.transport.recording import format_exchanges, run_with_wire
 
 __all__ = ["current_client", "load_ipython_extension", "run_line", "use_client"]
 
@@ -109,8 +111,6 @@ def run_line(
 
     with world_lock(client.world):  # a registry served from this kernel shares the world
         if wire:
-            from labkit.wire import format_exchanges, run_with_wire
-
             result, exchanges = run_with_wire(client, command, stdin)
         else:
             result = client.run(command, stdin, progress=progress)

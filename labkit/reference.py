@@ -25,14 +25,24 @@ __all__ = [
     "ANCHORED_IDENTIFIER_RE",
     "ANCHORED_NAME_RE",
     "ANCHORED_TAG_RE",
+    "DEFAULT_DOMAIN",
     "DOCKER_DIGEST_ALGORITHMS",
+    "DOCKER_HUB_AUTH_HOST",
+    "DOCKER_HUB_AUTH_SERVICE",
+    "DOCKER_HUB_ENDPOINT",
+    "DOCKER_HUB_HOSTS",
+    "DOCKER_HUB_INDEX_SERVER",
+    "LEGACY_DEFAULT_DOMAIN",
     "REFERENCE_RE",
     "UPSTREAM_TEST_DIGEST_ALGORITHMS",
     "Explanation",
     "Part",
     "Reference",
+    "endpoint_for",
     "explain",
     "familiar_match",
+    "is_docker_hub",
+    "login_key",
     "parse",
     "parse_any_reference",
     "parse_docker_ref",
@@ -41,9 +51,14 @@ __all__ = [
     "with_name",
 ]
 
-DEFAULT_DOMAIN = "docker.io"
-LEGACY_DEFAULT_DOMAIN = "index.docker.io"
-DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
+# Docker Hub's host names, the one place labkit writes them down:
+DEFAULT_DOMAIN = "docker.io"  # its name in references (normalize.go defaultDomain)
+LEGACY_DEFAULT_DOMAIN = "index.docker.io"  # its old name, rewritten to docker.io
+DOCKER_HUB_ENDPOINT = "registry-1.docker.io"  # the host a client contacts (registry/config.go)
+DOCKER_HUB_INDEX_SERVER = "https://index.docker.io/v1/"  # its key in config.json's "auths"
+DOCKER_HUB_AUTH_HOST = "auth.docker.io"  # its token server
+DOCKER_HUB_AUTH_SERVICE = "registry.docker.io"  # the "service" of its token requests
+DOCKER_HUB_HOSTS = frozenset({DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, DOCKER_HUB_ENDPOINT})
 OFFICIAL_REPO_PREFIX = "library/"
 DEFAULT_TAG = "latest"
 LOCALHOST = "localhost"
@@ -109,6 +124,21 @@ _parts_fullmatch = _PARTS_RE.fullmatch
 _identifier_fullmatch = ANCHORED_IDENTIFIER_RE.fullmatch
 
 
+def is_docker_hub(host: str) -> bool:
+    """True for any of Docker Hub's host names (``docker.io``, its legacy name, its endpoint)."""
+    return host in DOCKER_HUB_HOSTS
+
+
+def endpoint_for(host: str) -> str:
+    """The host a client really contacts for a registry named ``host`` in references."""
+    return DOCKER_HUB_ENDPOINT if is_docker_hub(host) else host
+
+
+def login_key(host: str) -> str:
+    """Where config.json keeps a registry's login: Docker Hub under its index URL."""
+    return DOCKER_HUB_INDEX_SERVER if is_docker_hub(host) else host
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """An image reference: ``domain/path:tag@digest`` (tag and digest None when absent).
@@ -153,7 +183,13 @@ class Reference:
 
     @property
     def namespace(self) -> str | None:
-        """The path without its last component (``library``, ``fredysa``); None for one part."""
+        """The path without its last component (``library``, ``fredysa``); None for one part.
+
+        The one meaning of "namespace" in labkit (``Repository.namespace`` agrees): for
+        ``registry.acme.com/engineering/team/web-app`` it is ``engineering/team``. The account
+        that owns a repository (``engineering``, the path's first component) is
+        ``Repository.account``; on Docker Hub, where paths have two parts, the two coincide.
+        """
         head, slash, _ = self.path.rpartition("/")
         return head if slash else None
 
@@ -184,7 +220,7 @@ class Reference:
     @property
     def endpoint(self) -> str:
         """The host a client really contacts: ``registry-1.docker.io`` for ``docker.io``."""
-        return DOCKER_HUB_ENDPOINT if self.domain == DEFAULT_DOMAIN else self.domain
+        return endpoint_for(self.domain)
 
     @property
     def is_official(self) -> bool:

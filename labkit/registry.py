@@ -113,6 +113,17 @@ class Repository:
 
     @property
     def namespace(self) -> str | None:
+        """The path without the repository's name, as :attr:`Reference.namespace` (one
+        meaning in labkit): ``engineering/team`` for ``engineering/team/web-app``; None for a
+        one-part path."""
+        head, slash, _ = self.path.rpartition("/")
+        return head if slash else None
+
+    @property
+    def account(self) -> str | None:
+        """The user or organization that owns the repository: the path's first component
+        (``engineering`` for ``engineering/team/web-app``); None for a one-part path. On
+        Docker Hub, where paths have two parts, it is also the namespace."""
         head, _, rest = self.path.partition("/")
         return head if rest else None
 
@@ -221,11 +232,11 @@ class Registry:
 
     def facts(self, path: str) -> RepoFacts:
         repo = self._repos.get(path)
-        namespace = self.owner if self.owner else (path.partition("/")[0] if "/" in path else None)
+        account = self.owner if self.owner else (path.partition("/")[0] if "/" in path else None)
         if repo is None:
-            return RepoFacts(namespace=namespace, path=path, exists=False)
+            return RepoFacts(account=account, path=path, exists=False)
         return RepoFacts(
-            namespace=namespace,
+            account=account,
             path=path,
             exists=True,
             private=repo.private,
@@ -453,8 +464,8 @@ class Registry:
 
     def _create(self, principal: Principal, path: str) -> Repository:
         if self.profile.private_on_push is None:
-            namespace = self.facts(path).namespace
-            private = self.accounts.default_private(namespace) if namespace else False
+            account = self.facts(path).account
+            private = self.accounts.default_private(account) if account else False
         else:
             private = self.profile.private_on_push
         repo = Repository(path, private=private)
@@ -545,7 +556,7 @@ class Registry:
     def add_collaborator(self, principal: Principal, path: str, user: str) -> None:
         """Give ``user`` push and pull on a personal repository."""
         repo = self._existing(principal, Action.MANAGE_ACCESS, path)
-        if self.accounts.namespace_kind(repo.namespace) != "user":
+        if self.accounts.account_kind(repo.account) != "user":
             raise RegistryError(
                 "DENIED", message="collaborators can only be added to personal repositories"
             )

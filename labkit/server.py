@@ -36,7 +36,7 @@ import time
 import uuid
 import weakref
 from asyncio import Future
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,7 @@ from labkit.accounts import ANONYMOUS, Action, Principal
 from labkit.blobstore import BlobSource, DiskBlobStore, Received
 from labkit.errors import RegistryError
 from labkit.registry import DIGEST_PATTERN, NAME_PATTERN, Registry
+from labkit.transport import routes
 from labkit.world import World
 
 __all__ = [
@@ -87,13 +88,25 @@ MAX_HEADER_BYTES = 8 << 20  # tornado reads this much of a request head (then re
 _LOCKS: weakref.WeakKeyDictionary[World, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
-ROUTES = [
-    ("tags", re.compile(r"/v2/(?P<name>.+)/tags/list")),
-    ("manifest", re.compile(r"/v2/(?P<name>.+)/manifests/(?P<reference>[^/]+)")),
-    ("uploads", re.compile(r"/v2/(?P<name>.+)/blobs/uploads/?")),
-    ("upload", re.compile(r"/v2/(?P<name>.+)/blobs/uploads/(?P<upload>[^/]+)")),
-    ("blob", re.compile(r"/v2/(?P<name>.+)/blobs/(?P<digest>[^/]+)")),
-]
+# The paths are the route table's (labkit.transport.routes, shared with the clients); each
+# operation's path is answered by one handler here, which checks the method (405 otherwise).
+KINDS = {
+    "ping": "base",
+    "catalog": "catalog",
+    "list_tags": "tags",
+    "get_manifest": "manifest",
+    "head_manifest": "manifest",
+    "put_manifest": "manifest",
+    "delete_manifest": "manifest",
+    "start_upload": "uploads",
+    "upload_status": "upload",
+    "upload_chunk": "upload",
+    "finish_upload": "upload",
+    "cancel_upload": "upload",
+    "get_blob": "blob",
+    "check_blob": "blob",
+    "delete_blob": "blob",
+}
 
 
 def world_lock(world: World) -> threading.RLock:
@@ -454,27 +467,17 @@ class _Base(tornado.web.RequestHandler):
         self.finish(b"" if self.request.method == "HEAD" else body)
 
     def challenge_header(self, scopes: list[tuple[str, str, str]], error: str | None) -> str:
-        parts = [f'realm="{self.state.realm}"', f'service="{self.state.service}"']
-        grouped: dict[tuple[str, str], list[str]] = {}
-        for kind, name, action in scopes:
-            grouped.setdefault((kind, name), []).append(action)
-        if grouped:
-            text = " ".join(f"{k}:{n}:{','.join(a)}" for (k, n), a in grouped.items())
-            parts.append(f'scope="{text}"')
-        if error:
-            parts.append(f'error="{error}"')
-        return "Bearer " + ",".join(parts)
+        return routes.challenge(self.state.realm, self.state.service, scopes, error)
+
+    def send_headers(self, headers: list[tuple[str, str]]) -> None:
+        for key, value in headers:
+            self.set_header(key, value)
 
     def send_challenge(self, challenge: _Challenge, error: RegistryError | None = None) -> None:
         self.set_header(
             "WWW-Authenticate", self.challenge_header(challenge.scopes, challenge.error)
         )
-        if error is None:
-            detail = [{"Type": k, "Name": n, "Action": a} for k, n, a in challenge.scopes]
-            error = RegistryError(
-                "UNAUTHORIZED", "access to the requested resource is not authorized", detail or None
-            )
-        self.send_errors(401, [error.to_json()])
+        self.send_errors(401, [(error or routes.unauthorized(challenge.scopes)).to_json()])
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         code = "UNKNOWN" if status_code >= 500 else "UNSUPPORTED"
@@ -663,7 +666,11 @@ class RegistryHandler(_Base):
             self.route()
 
     def _scopes_needed(self) -> list[tuple[str, str, str]]:
+        """The scopes the request's route needs (the route table's, as the recorder shows)."""
         name = getattr(self, "name", None)
+        found = routes.match(self.request.method, self.request.path)
+        if found is not None and (name or found[0].op == "catalog"):
+            return found[0].scopes(name or "")
         return [("repository", name, a) for a in self._actions()] if name else []
 
     def _actions(self) -> list[str]:
@@ -721,27 +728,25 @@ class RegistryHandler(_Base):
             self.set_header("Connection", "close")
             self.send_text(431, "431 Request Header Fields Too Large", plain=True)
             return
-        if path in ("/v2", "/v2/"):
+        candidates = routes.path_matches(path)
+        if not candidates:
+            raise _NotFound
+        first, params = candidates[0]
+        kind = KINDS[first.op]
+        if kind == "base":
             # distribution's apiBase answers every method alike: 200 and "{}"
             self.principal([])
             self.set_status(200)
-            self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.set_header("Content-Length", "2")
+            self.send_headers(routes.ping_headers())
             self.finish(b"" if self.request.method == "HEAD" else b"{}")
             return
-        if path == "/v2/_catalog":
+        if kind == "catalog":
             self.catalog()
             return
-        for kind, pattern in ROUTES:
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            self.name = match["name"]
-            if not NAME_PATTERN.fullmatch(self.name) or len(self.name) > 255:
-                raise RegistryError("NAME_INVALID", detail={"name": self.name[:300]})
-            getattr(self, f"on_{kind}")(match)
-            return
-        raise _NotFound
+        self.name = params["name"]
+        if not NAME_PATTERN.fullmatch(self.name) or len(self.name) > 255:
+            raise RegistryError("NAME_INVALID", detail={"name": self.name[:300]})
+        getattr(self, f"on_{kind}")(params)
 
     def query(self, key: str) -> str | None:
         values = self.request.query_arguments.get(key)
@@ -789,7 +794,7 @@ class RegistryHandler(_Base):
         page = items if n is None else items[:n]
         self.send_page("repositories", page, n, len(items) > len(page), {})
 
-    def on_tags(self, match: re.Match) -> None:
+    def on_tags(self, match: Mapping[str, str]) -> None:
         principal = self.principal([("repository", self.name, "pull")])
         self.allow("tags")
         n, last = self.page_args()
@@ -797,7 +802,7 @@ class RegistryHandler(_Base):
         page = items if n is None else items[:n]
         self.send_page("tags", page, n, len(page) < len(items), {"name": self.name})
 
-    def on_blob(self, match: re.Match) -> None:
+    def on_blob(self, match: Mapping[str, str]) -> None:
         method = self.request.method
         digest = match["digest"]
         if method == "DELETE":
@@ -863,16 +868,15 @@ class RegistryHandler(_Base):
             return error
         return RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
 
-    def on_manifest(self, match: re.Match) -> None:
+    def on_manifest(self, match: Mapping[str, str]) -> None:
         method = self.request.method
         reference = match["reference"]
         registry = self.state.registry
         if method in ("GET", "HEAD"):
             principal = self.principal([("repository", self.name, "pull")])
             stored = registry.get_manifest(principal, self.name, reference)
-            self.set_header("Content-Type", stored.media_type)
-            self.set_header("Content-Length", str(stored.size))
-            self.set_header("Docker-Content-Digest", stored.digest)
+            headers = routes.manifest_headers(stored.digest, stored.media_type, stored.size)
+            self.send_headers(headers)
             self.set_header("Etag", f'"{stored.digest}"')
             self.finish(b"" if method == "HEAD" else stored.data)
         elif method == "PUT":
@@ -904,9 +908,7 @@ class RegistryHandler(_Base):
             )
             self._journal()
         self.set_status(201)
-        self.set_header("Location", f"/v2/{self.name}/manifests/{digest}")
-        self.set_header("Docker-Content-Digest", digest)
-        self.set_header("Content-Length", "0")
+        self.send_headers(routes.created_headers(self.name, digest, "manifests"))
         self.finish()
 
     def _journal(self) -> None:
@@ -918,7 +920,7 @@ class RegistryHandler(_Base):
     def _push_scopes(self) -> list[tuple[str, str, str]]:
         return [("repository", self.name, "pull"), ("repository", self.name, "push")]
 
-    def on_uploads(self, match: re.Match) -> None:
+    def on_uploads(self, match: Mapping[str, str]) -> None:
         principal = self.principal(self._push_scopes())
         self.allow("uploads")
         registry = self.state.registry
@@ -950,7 +952,7 @@ class RegistryHandler(_Base):
         self.sink = session.spool
         self.request.connection.set_max_body_size(MAX_BLOB_BYTES)
 
-    def on_upload(self, match: re.Match) -> None:
+    def on_upload(self, match: Mapping[str, str]) -> None:
         public_id = match["upload"]
         method = self.request.method
         self.principal(
@@ -1028,17 +1030,12 @@ class RegistryHandler(_Base):
 
     def send_created(self, digest: str) -> None:
         self.set_status(201)
-        self.set_header("Location", f"/v2/{self.name}/blobs/{digest}")
-        self.set_header("Docker-Content-Digest", digest)
-        self.set_header("Content-Length", "0")
+        self.send_headers(routes.created_headers(self.name, digest))
         self.finish()
 
     def send_session(self, status: int, public_id: str, session: _Session) -> None:
         self.set_status(status)
-        self.set_header("Location", f"/v2/{self.name}/blobs/uploads/{quote(public_id)}")
-        self.set_header("Range", f"0-{max(session.received - 1, 0)}")
-        self.set_header("Docker-Upload-UUID", public_id)
-        self.set_header("Content-Length", "0")
+        self.send_headers(routes.session_headers(self.name, quote(public_id), session.received))
         self.finish()
 
 

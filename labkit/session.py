@@ -22,7 +22,8 @@ from labkit.exercises import Feedback, Kind, Variant, check_answer, plain_value
 from labkit.records import CorruptRecord, Record, RecordStore, record_bundle, resolve_student
 
 if TYPE_CHECKING:
-    from labkit.engine import Client, Result
+    from labkit.client import Client
+    from labkit.engine import Result
     from labkit.labs import Lab
     from labkit.widgets.exercise import ExerciseView
     from labkit.widgets.progress import ProgressView
@@ -143,7 +144,7 @@ def friendly_message(error: BaseException) -> tuple[str, str] | None:
 
 def _labkit_callable(cls_name: str, method: str) -> Any:
     """The labkit method ``cls_name.method`` (of the classes a notebook meets), or None."""
-    from labkit.engine import Client
+    from labkit.client import Client
     from labkit.world import Hub, World
 
     classes = {"LabSession": LabSession, "Hub": Hub, "World": World, "Client": Client}
@@ -223,7 +224,7 @@ class LabSession:
     # -- start-up --------------------------------------------------------------------------
 
     def _fresh_record(self) -> Record:
-        from labkit import __version__
+        from labkit._version import __version__
 
         return Record(
             lab=self.id,

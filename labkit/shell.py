@@ -1,7 +1,7 @@
 """``docker ...`` command lines -> engine calls -> Docker's text and exit code.
 
 :func:`execute` parses a line with :mod:`labkit.commandline` (help texts and usage errors come
-back from there as they are), carries out the command on a :class:`~labkit.engine.Client`, and
+back from there as they are), carries out the command on a :class:`~labkit.engine.Engine`, and
 prints what Docker 28 prints, errors included. It never raises for a bad command line: every
 failure is a :class:`~labkit.engine.Result` with Docker's text and exit code.
 """
@@ -10,32 +10,36 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from labkit import __version__, formats
+from labkit import formats
+from labkit._version import __version__
 from labkit.commandline import Invocation, Output, parse_command_line
 from labkit.engine import (
-    Client,
     CommandFailed,
+    Engine,
     Printer,
     Result,
     daemon_error,
     human_duration,
     human_size,
+    no_such_host,
 )
 from labkit.errors import InvalidReference
 from labkit.oci import go_json
-from labkit.reference import Reference, parse_any_reference, parse_reference
+from labkit.reference import DEFAULT_DOMAIN, Reference, parse_any_reference, parse_reference
+from labkit.transport import Unreachable
 
-__all__ = ["display_line", "execute", "run_script", "split_here_string"]
+__all__ = ["display_line", "execute", "split_here_string"]
 
 SEARCH_DEFAULT_LIMIT = 25
 
 
 def execute(
-    client: Client, line: str, stdin: str | None = None, *, progress: bool = False
+    client: Engine, line: str, stdin: str | None = None, *, progress: bool = False
 ) -> Result:
     """Run one command line on ``client``; never raises for user errors."""
     parsed = parse_command_line(line)
@@ -48,6 +52,9 @@ def execute(
     handler = COMMANDS[parsed.command]
     try:
         handler(client, parsed, printer, stdin, progress)
+    except Unreachable as failure:  # a registry that stopped answering half-way
+        printer.err(daemon_error(no_such_host(failure.host)).text + "\n")
+        return printer.result(1)
     except CommandFailed as failure:
         printer.err(failure.text if failure.text.endswith("\n") else failure.text + "\n")
         return printer.result(failure.code)
@@ -93,14 +100,14 @@ def _daemon_stream(out: Printer, quiet: bool) -> Iterator[Printer]:
         out.chunks.extend(chunk for chunk in stream.chunks if chunk[0] == "stderr")
 
 
-def _pull(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _pull(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     ref, all_tags, quiet = _transfer_target(inv, out)
     with _daemon_stream(out, quiet) as stream:
         client.pull(ref, stream, all_tags=all_tags, progress=progress)
     out.line(str(ref))
 
 
-def _push(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _push(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     ref, all_tags, quiet = _transfer_target(inv, out)
     if ref.digest:
         raise CommandFailed("cannot push a digest reference")
@@ -120,7 +127,7 @@ def _wrap_ref_error(text: str, error: InvalidReference) -> CommandFailed:
     )
 
 
-def _tag(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _tag(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     source, target_text = inv.args
     try:
         parse_any_reference(source)
@@ -251,7 +258,7 @@ def _familiar_match(pattern: str, ref_text: str) -> bool:
         return False
 
 
-def _image_summaries(client: Client, inv: Invocation) -> list[dict[str, Any]]:
+def _image_summaries(client: Engine, inv: Invocation) -> list[dict[str, Any]]:
     """What GET /images/json answers (daemon/images/image_list.go:37-232): the filters checked
     first, then each image with only the references that match; newest first."""
     args = _filter_args(inv)
@@ -271,7 +278,7 @@ def _image_summaries(client: Client, inv: Invocation) -> list[dict[str, Any]]:
         image = client.get_image(value)
         since = image.created if since is None or since < image.created else since
     summaries = []
-    for image in client.images.values():
+    for image in client.store.images():
         if before is not None and not image.created < before:
             continue
         if since is not None and not image.created > since:
@@ -283,9 +290,7 @@ def _image_summaries(client: Client, inv: Invocation) -> list[dict[str, Any]]:
                 for key, has, want in (v.partition("=") for v in args["label"])
             ):
                 continue
-        refs = sorted(
-            r for r, i in (*client.tags.items(), *client.digests.items()) if i == image.id
-        )
+        refs = client.store.refs_of(image.id)
         if "reference" in args:
             refs = [r for r in refs if any(_familiar_match(p, r) for p in args["reference"])]
         tags = [_familiar_ref(r) for r in refs if "@" not in r]
@@ -301,7 +306,7 @@ def _image_summaries(client: Client, inv: Invocation) -> list[dict[str, Any]]:
 
 
 def _image_contexts(
-    client: Client, summaries: list[dict[str, Any]], fmt: str, *, digests: bool, trunc: bool
+    client: Engine, summaries: list[dict[str, Any]], fmt: str, *, digests: bool, trunc: bool
 ) -> list[formats.Struct]:
     """formatter.imageFormat (cli/command/formatter/image.go:90-111): a row per tag (and digest
     where wanted), then the repositories known by digest only."""
@@ -391,7 +396,7 @@ def _familiar_name(name: str) -> str:
         return name
 
 
-def _images(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _images(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/image/list.go:78-136."""
     tree = bool(inv.flags.get("tree"))
     quiet = bool(inv.flags.get("quiet"))
@@ -423,7 +428,7 @@ def _images(client: Client, inv: Invocation, out: Printer, stdin, progress: bool
         out.err(f'\nNo images found matching "{match}": did you mean "docker image {match}"?\n')
 
 
-def _rmi(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _rmi(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/image/remove.go:62-106: each image in turn; the errors at the end, joined.
     With --force, "No such image" errors are printed but the exit code is 0 (unless another
     error came too)."""
@@ -443,14 +448,14 @@ def _rmi(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -
         out.err("\n".join(errors) + "\n")
 
 
-def _inspect_one(client: Client, name: str) -> dict[str, Any] | None:
+def _inspect_one(client: Engine, name: str) -> dict[str, Any] | None:
     image = client.find_image(name)
     if image is None:
         return None
     config = image.config_json
     container = config.get("config", {})
-    repo_tags = sorted(_familiar_ref(t) for t, i in client.tags.items() if i == image.id)
-    repo_digests = sorted(_familiar_ref(d) for d, i in client.digests.items() if i == image.id)
+    repo_tags = sorted(_familiar_ref(t) for t in client.store.tags_of(image.id))
+    repo_digests = sorted(_familiar_ref(d) for d in client.store.digests_of(image.id))
     return {
         "Id": image.id,
         "RepoTags": repo_tags,
@@ -498,7 +503,7 @@ _INSPECT_TYPES = (
 )
 
 
-def _inspect(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _inspect(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/inspect/inspector.go:73-106: the template parsed first (exit 64 when it does
     not parse), then each name in the order given; errors after what was found."""
     fmt = str(inv.flags.get("format") or "")
@@ -561,7 +566,7 @@ def _tagged(name: str) -> str:
         return name
 
 
-def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _history(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/image/history.go:58-85 and formatter_history.go: the daemon's entries,
     newest first, through the history format."""
     image = client.get_image(inv.args[0])
@@ -599,7 +604,7 @@ def _history(client: Client, inv: Invocation, out: Printer, stdin, progress: boo
 # -- login, logout ---------------------------------------------------------------------------
 
 
-def _login(client: Client, inv: Invocation, out: Printer, stdin: str | None, progress) -> None:
+def _login(client: Engine, inv: Invocation, out: Printer, stdin: str | None, progress) -> None:
     """cli/command/registry/login.go:43-49 (verifyLoginFlags, on the flags as typed), then
     runLogin (login.go:108-139) with verifyLoginOptions (login.go:88-106) first."""
     username = str(inv.flags.get("username") or "")
@@ -641,14 +646,14 @@ def _login(client: Client, inv: Invocation, out: Printer, stdin: str | None, pro
     client.login(server, username, str(password), out)
 
 
-def _logout(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _logout(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     client.logout(inv.args[0] if inv.args else None, out)
 
 
 # -- search, version -------------------------------------------------------------------------
 
 
-def search_results(client: Client, term: str, filters: list[str], limit: int) -> list[Any]:
+def search_results(client: Engine, term: str, filters: list[str], limit: int) -> list[Any]:
     """What the daemon answers to GET /images/search (moby registry/search.go:26-80 and
     search_session.go:215-221 at v28.2.2): the filters checked in this order, then the
     repositories; the limit as the client sends it (0 when not given or not positive)."""
@@ -669,7 +674,7 @@ def search_results(client: Client, term: str, filters: list[str], limit: int) ->
     limit = limit or SEARCH_DEFAULT_LIMIT
     if limit < 1 or limit > 100:
         raise daemon_error(f"limit {limit} is outside the range of [1, 100]")
-    registry = client.world.registry("docker.io")
+    registry = client.world.registry(DEFAULT_DOMAIN)
     needle = term.lower()
     found = []
     for path in registry.repository_paths():
@@ -706,7 +711,7 @@ def _go_atoi(text: str) -> int:
     return value
 
 
-def _search(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _search(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/registry/search.go:51-83."""
     filters = [str(f) for f in inv.flags.get("filter") or ()]
     if any(f.partition("=")[0] == "is-automated" for f in filters):
@@ -753,7 +758,7 @@ Server: labkit {version} (a simulation, no Docker Engine)
 """
 
 
-def _version(client: Client, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+def _version(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/system/version.go:148-215; with --format, the template (named "version")
     runs on versionInfo{Client, Server} and its output goes through a tabwriter (minwidth 20,
     padding 1); the Server part is labkit's simulated daemon."""
@@ -819,7 +824,7 @@ def _version_info() -> formats.Struct:
     )
 
 
-Handler = Callable[[Client, Invocation, Printer, "str | None", bool], None]
+Handler = Callable[[Engine, Invocation, Printer, "str | None", bool], None]
 
 COMMANDS: dict[str, Handler] = {
     "image pull": _pull,
@@ -846,8 +851,6 @@ def split_here_string(line: str) -> tuple[str, str | None]:
     The bash here-string is how scripts, transcripts and ``%%docker`` cells give standard
     input (for ``--password-stdin``); the word after ``<<<`` is unquoted like a shell word.
     """
-    import shlex
-
     command, marker, rest = line.partition(HERE_STRING)
     if not marker:
         return line, None
@@ -862,17 +865,3 @@ def display_line(line: str) -> str:
     """How a transcript shows a line: any here-string input masked."""
     command, stdin = split_here_string(line)
     return f"{command}{HERE_STRING}********" if stdin is not None else command
-
-
-def run_script(client: Client, script: str) -> str:
-    """Run each command line of ``script`` (``#`` comments and blank lines skipped) and
-    return a transcript: ``$ line`` then exactly what it printed."""
-    parts = []
-    for raw in script.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        command, stdin = split_here_string(line)
-        result = client.run(command, stdin)
-        parts.append(f"$ {display_line(line)}\n{result.output}")
-    return "".join(parts)

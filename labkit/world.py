@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from labkit.accounts import Accounts, Permission, Principal, Role, TokenScope
 from labkit.blobstore import BlobStore, MemoryBlobStore
+from labkit.client import Client
 from labkit.errors import LabkitError, RegistryError
-from labkit.oci import Image, image_from_layers, make_image
-from labkit.reference import Reference, parse_reference
+from labkit.oci import Image, image_from_layers, make_image, parse_manifest
+from labkit.reference import DEFAULT_DOMAIN, Reference, parse_reference
 from labkit.registry import Registry, Repository
-
-if TYPE_CHECKING:
-    from labkit.engine import Client
+from labkit.transport import Transport
 
 __all__ = ["Clock", "Event", "Finding", "Hub", "ScanReport", "World"]
 
@@ -297,7 +296,7 @@ class World:
         """The registry reached at ``host`` (an alias works too), or None."""
         return self._hosts.get(host)
 
-    def registry(self, host: str = "docker.io") -> Registry:
+    def registry(self, host: str = DEFAULT_DOMAIN) -> Registry:
         """The registry at ``host``; LabkitError when there is none in this world."""
         registry = self.find_registry(host)
         if registry is None:
@@ -311,7 +310,7 @@ class World:
 
     # -- people --------------------------------------------------------------------------
 
-    def add_user(self, name: str, password: str, registry: str = "docker.io") -> None:
+    def add_user(self, name: str, password: str, registry: str = DEFAULT_DOMAIN) -> None:
         """Sign up ``name`` on ``registry`` (the password is kept only as a hash)."""
         target = self.registry(registry)
         if self.replaying:
@@ -325,26 +324,25 @@ class World:
         registry = self.find_registry(host)
         return registry is not None and (registry.host, user) not in self._catalog_users
 
-    def client(self, name: str | None = None) -> Client:
+    def client(self, name: str | None = None, *, transport: Transport | None = None) -> Client:
         """A Docker-like client with its own image store and credentials.
 
         Clients are named (``client-1``, ``client-2``, ... unless named), so that replay
-        finds the same client again.
+        finds the same client again. ``transport`` is how a new client reaches registries
+        (in process on this world's, unless given: an ``HttpTransport`` talks to servers).
         """
-        from labkit.engine import Client
-
         if name is None:
             name = f"client-{len(self._clients) + 1}"
         client = self._clients.get(name)
         if client is None:
-            client = self._clients[name] = Client(self, name)
+            client = self._clients[name] = Client(self, name, transport)
         return client
 
     @property
     def clients(self) -> dict[str, Client]:
         return dict(self._clients)
 
-    def hub(self, user: str, registry: str = "docker.io") -> Hub:
+    def hub(self, user: str, registry: str = DEFAULT_DOMAIN) -> Hub:
         """Act in the registry's web UI as ``user`` (signed in)."""
         return Hub(self, self.registry(registry), user)
 
@@ -420,9 +418,9 @@ class World:
     def _replay_hub(self, event: Event) -> None:
         args = dict(event.args)
         if event.action == "sign_up":
-            self.add_user(args["user"], "", registry=args.get("registry", "docker.io"))
+            self.add_user(args["user"], "", registry=args.get("registry", DEFAULT_DOMAIN))
             return
-        registry = args.pop("registry", "docker.io")
+        registry = args.pop("registry", DEFAULT_DOMAIN)
         if event.action not in HUB_ACTIONS:
             raise LabkitError(f"malformed event: unknown Hub action {event.action!r}")
         try:
@@ -467,8 +465,6 @@ class World:
                 else "Check the repository's name (scans are of images in a registry)."
             )
             raise error
-        from labkit.oci import parse_manifest
-
         manifest = parse_manifest(stored.data, stored.media_type)
         findings: list[Finding] = []
         for layer in manifest.layers:

@@ -8,7 +8,7 @@ gets 404 with the daemon's "page not found" message, so a client that strays is 
 
 The answers come from the same code paths as ``docker ...`` lines run in labkit
 (:func:`labkit.shell._image_summaries`, :func:`labkit.shell._inspect_one`,
-:meth:`labkit.engine.Client.remove`, :meth:`labkit.engine.Client.tag`,
+:meth:`labkit.engine.Engine.remove`, :meth:`labkit.engine.Engine.tag`,
 :func:`labkit.shell.search_results`); what the daemon decides is therefore labkit's, and what
 the client makes of it (tables, --format, error texts, exit codes) is the real client's.
 """
@@ -28,8 +28,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from labkit.client import Client
 from labkit.commandline import Invocation
-from labkit.engine import Client, CommandFailed, Printer
+from labkit.engine import CommandFailed, Printer
 from labkit.reference import parse_reference
 from labkit.shell import _image_summaries, _inspect_one, search_results
 
@@ -196,7 +197,7 @@ class EngineStub:
                         "CreatedBy": entry.get("created_by", ""),
                         "Id": image.id if index == 0 else "<missing>",
                         "Size": size,
-                        "Tags": self.client.refs_of(image.id) if index == 0 else None,
+                        "Tags": self.client.store.refs_of(image.id) if index == 0 else None,
                     }
                 )
             return 200, items

@@ -100,11 +100,11 @@ def test_passwords_need_nine_characters():
     Accounts().add_user("fredysa", "123456789")
 
 
-def test_namespace_kind_and_default_privacy(hub):
-    assert hub.namespace_kind("fredysa") == "user"
-    assert hub.namespace_kind("engineering") == "org"
-    assert hub.namespace_kind("library") is None
-    assert hub.namespace_kind(None) is None
+def test_account_kind_and_default_privacy(hub):
+    assert hub.account_kind("fredysa") == "user"
+    assert hub.account_kind("engineering") == "org"
+    assert hub.account_kind("library") is None
+    assert hub.account_kind(None) is None
     assert hub.default_private("fredysa") is False
     hub.set_default_private("fredysa", True)
     hub.set_default_private("engineering", True)
@@ -572,7 +572,7 @@ def build(spec: WorldSpec) -> tuple[Accounts, dict[tuple[str, int], str]]:
 def relations(spec: WorldSpec, user: str, facts: RepoFacts) -> set[str]:
     """Every way ``user`` is related to the repository, read straight off the world's data."""
     found = set()
-    namespace = facts.namespace
+    namespace = facts.account
     if namespace is not None and namespace == user:
         found.add("namespace-user")
     if namespace in spec.orgs:

@@ -12,7 +12,8 @@ import re
 import pytest
 
 from labkit.accounts import ANONYMOUS
-from labkit.engine import Result, human_duration, human_size, mask_secrets
+from labkit.client import mask_secrets
+from labkit.engine import Result, human_duration, human_size
 from labkit.world import Clock, World
 
 PASSWORD = "s3cret-pass"
@@ -210,11 +211,11 @@ def test_a_failed_login_keeps_nothing() -> None:
     client = world.client()
     result = client.run("docker login -u nobodyhere --password-stdin", "guess-123")
     assert result.exit_code == 1
-    assert client.credentials == {}
+    assert client.store.logins() == {}
     assert json.loads(client.config_json()) == {"auths": {}}
     wrong = client.run("docker login -u fredysa -p not-it-123")
     assert wrong.exit_code == 1
-    assert client.credentials == {}
+    assert client.store.logins() == {}
 
 
 def test_login_chunks_come_in_the_order_printed() -> None:

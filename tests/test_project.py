@@ -79,4 +79,4 @@ def test_import_labkit_stays_light():
     prefixes = ("ipy", "nb", "IPython", "traitlets", "labkit.")
     code = f"import sys, labkit; print(sorted(m for m in sys.modules if m.startswith({prefixes})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['labkit.errors']"
+    assert out.stdout.strip() == "['labkit._version', 'labkit.errors']"

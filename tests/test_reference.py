@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import labkit
+from labkit import reference
 from labkit.errors import InvalidReference
 from labkit.reference import (
     Explanation,
@@ -26,6 +27,7 @@ from labkit.reference import (
     parse_reference_uncached,
     with_name,
 )
+from labkit.registry import Repository
 
 HEX64 = "e6693c20186f837fc393390135d8a598a96a833917917789d63766cab6c59582"
 
@@ -379,4 +381,28 @@ def test_reference_module_imports_only_the_standard_library() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['labkit', 'labkit.errors', 'labkit.reference']"
+    assert (
+        result.stdout.strip()
+        == "['labkit', 'labkit._version', 'labkit.errors', 'labkit.reference']"
+    )
+
+
+def test_namespace_means_one_thing_for_references_and_repositories() -> None:
+    ref = parse_reference("registry.acme.com/engineering/team/web-app:1.0")
+    repo = Repository(ref.path)
+    assert ref.namespace == repo.namespace == "engineering/team"
+    assert repo.account == "engineering"
+    hub = parse_reference("fredysa/app")
+    assert hub.namespace == Repository(hub.path).namespace == Repository(hub.path).account
+    assert parse_reference("localhost/app").namespace is None
+    assert Repository("app").namespace is None and Repository("app").account is None
+
+
+def test_docker_hub_host_names_in_one_place() -> None:
+    assert reference.is_docker_hub("docker.io") and reference.is_docker_hub("index.docker.io")
+    assert not reference.is_docker_hub("ghcr.io")
+    assert reference.endpoint_for("index.docker.io") == "registry-1.docker.io"
+    assert reference.endpoint_for("localhost:5000") == "localhost:5000"
+    assert reference.login_key("docker.io") == "https://index.docker.io/v1/"
+    assert reference.login_key("ghcr.io") == "ghcr.io"
+    assert parse_reference("alpine").endpoint == reference.endpoint_for("docker.io")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.shell import display_line, execute, run_script, split_here_string
+from labkit.client import run_script
+from labkit.shell import display_line, execute, split_here_string
 from labkit.world import Clock, World
 
 BUSYBOX_DIGEST = "sha256:3eb495b39e70ed3cc0522a2b937fbb3678608fd7f81ae8820c490c9727b68eee"
@@ -57,7 +58,7 @@ def test_run_script_never_shows_the_password(client) -> None:
     transcript = run_script(client, "docker login -u fredysa --password-stdin <<< s3cret-pass\n")
     assert "s3cret-pass" not in transcript
     assert transcript.endswith("Login Succeeded\n")
-    assert client.credentials
+    assert client.store.logins()
 
 
 @pytest.mark.parametrize(
@@ -137,10 +138,10 @@ def test_rmi_by_id_follows_moby_is_single_reference(client, setup, conflict: boo
     if conflict:
         assert result.exit_code == 1
         assert "image is referenced in multiple repositories" in result.stderr
-        assert client.images
+        assert client.store.images()
     else:
         assert result.ok
-        assert not client.images
+        assert not client.store.images()
         assert result.stdout.splitlines()[-1].startswith("Deleted: sha256:")
 
 

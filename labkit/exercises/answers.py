@@ -14,7 +14,7 @@ from typing import Any
 
 from labkit.errors import InvalidReference
 from labkit.exercises.model import MISTAKES, FormatError, Part, Variant
-from labkit.reference import Reference, parse_reference
+from labkit.reference import DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, Reference, parse_reference
 
 __all__ = [
     "DOCKER_HUB_NAMES",
@@ -206,7 +206,7 @@ def _compare_tag(
 
 # Registry names Docker reads as Docker Hub (distribution/reference normalize.go:
 # defaultDomain "docker.io" and legacyDefaultDomain "index.docker.io").
-DOCKER_HUB_NAMES = frozenset({"docker.io", "index.docker.io"})
+DOCKER_HUB_NAMES = frozenset({DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN})
 
 
 def compare_reference_parts(answer: Mapping[str, str | None], key: Reference | str) -> list[Part]:

@@ -21,31 +21,13 @@ __all__ = ["can_pull", "check_pushed", "client_logins", "client_tags"]
 
 
 def client_logins(world: World) -> dict[str, dict[str, str]]:
-    """Who each client of ``world`` is logged in as: ``{client: {registry host: user}}``.
-
-    Reads ``client.credentials`` defensively (the client's internals may change).
-    """
-    logins: dict[str, dict[str, str]] = {}
-    for name, client in getattr(world, "clients", {}).items():
-        entries: dict[str, str] = {}
-        for key, credential in dict(getattr(client, "credentials", {}) or {}).items():
-            user = getattr(credential, "username", None)
-            host = str(key)
-            if "docker.io" in host:  # Docker keeps Hub's login under its legacy index URL
-                host = "docker.io"
-            host = host.removeprefix("https://").removeprefix("http://").rstrip("/")
-            if user:
-                entries[host] = str(user)
-        logins[name] = entries
-    return logins
+    """Who each client of ``world`` is logged in as: ``{client: {registry host: user}}``."""
+    return {name: client.store.logins() for name, client in world.clients.items()}
 
 
 def client_tags(world: World) -> dict[str, set[str]]:
     """The local tags (``docker.io/library/alpine:3.21`` form) each client holds."""
-    return {
-        name: set(getattr(client, "tags", {}) or {})
-        for name, client in getattr(world, "clients", {}).items()
-    }
+    return {name: set(client.store.tags()) for name, client in world.clients.items()}
 
 
 def can_pull(world: World, user: str | None, ref: Reference) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labkit import __version__
+from labkit._version import __version__
 from labkit.errors import LabkitError
 from labkit.exercises.model import LAB_STATUS_ORDER, HiddenResult, Status
 from labkit.grading.collect import (

@@ -481,8 +481,8 @@ def _safe_generate(rng: random.Random, world: Mapping[str, Any]):
 def _pulled_tags(world, name: str) -> set[str]:
     prefix = f"docker.io/library/{name}:"
     tags: set[str] = set()
-    for client in getattr(world, "clients", {}).values():
-        tags.update(t.removeprefix(prefix) for t in client.tags if t.startswith(prefix))
+    for client in world.clients.values():
+        tags.update(t.removeprefix(prefix) for t in client.store.tags() if t.startswith(prefix))
     return tags
 
 

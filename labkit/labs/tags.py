@@ -70,8 +70,8 @@ def _full(name: str) -> str:
 def _local_tags(world: Any) -> dict[str, str]:
     """Every local tag of every client (full form) and the image ID it names."""
     tags: dict[str, str] = {}
-    for client in getattr(world, "clients", {}).values():
-        tags.update(dict(getattr(client, "tags", {}) or {}))
+    for client in world.clients.values():
+        tags.update(client.store.tagged_images())
     return tags
 
 

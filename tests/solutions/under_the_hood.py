@@ -68,7 +68,7 @@ def _practice(lab):
 
 
 def _exchanges(lab):
-    from labkit.wire import run_with_wire
+    from labkit.transport.recording import run_with_wire
 
     if "exchanges" not in _WIRE:
         p = lab.params

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from labkit import wire
 from labkit.oci import make_image, synthetic_layer
 from labkit.server import TokenStore, parse_scope, serve_in_background, world_lock
+from labkit.transport import recording as wire
 
 PUSH = "repository:fredysa/app:pull,push"
 
@@ -417,9 +417,14 @@ def test_wire_recording_of_a_denied_push_ends_in_403(world):
     assert exchanges[-1].status == 403 and '"DENIED"' in exchanges[-1].body
 
 
-def test_wire_record_restores_the_registries(world):
+def test_wire_recording_patches_nothing_and_records_only_its_client(world):
     registry = world.registry()
-    with wire.record(world) as exchanges:
-        assert "check_blob" in vars(registry)
-    assert "check_blob" not in vars(registry) and "authenticate" not in vars(registry.accounts)
-    assert exchanges == []
+    docker, other = world.client("one"), world.client("two")
+    with wire.recording(docker) as exchanges:
+        assert not vars(registry).keys() & {"check_blob", "get_manifest", "put_manifest"}
+        assert "authenticate" not in vars(registry.accounts)
+        other.run("docker pull alpine")
+        assert exchanges == []
+        docker.run("docker pull alpine")
+    assert exchanges and all(e.host == "registry-1.docker.io" for e in exchanges[:1])
+    assert type(docker.transport).__name__ == "DirectTransport"
