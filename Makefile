@@ -83,7 +83,7 @@ system-deps:
 	  exit 1; \
 	fi
 
-bench: venv
+bench: venv node-deps nbgrader-lib
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

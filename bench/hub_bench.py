@@ -1,14 +1,15 @@
 """labkit on JupyterHub: how long a class takes, measured on this machine.
 
 1. A real hub (deploy/jupyterhub/ with configurable-http-proxy, PAM, a server per Unix user) on
-   loopback, the flow of tests/hub: hub start; each of two students logs in in headless
-   Chromium and their server is ready with the lab open; the lab's Run All; the memory of a
-   student's server and kernel; ``labkit collect --hub`` and ``labkit grade`` for the class.
+   loopback, the flow of tests/hub: hub start; nbgrader's release and fetch; each of two
+   students logs in in headless Chromium and their server is ready with the lab open; the lab's
+   Run All; the memory of a student's server and kernel; ``labkit collect --hub`` and
+   ``labkit grade`` for the class; nbgrader's submit and collect.
 2. ``labkit collect --hub`` for 500 students from a stand-in hub on loopback (the client's own
    cost: 1,000 listings and 1,500 downloads), then ``labkit grade -j 2`` on what it wrote.
 
-Needs root (it creates and removes Unix users), Chromium and ``make node-deps``; otherwise it
-says so and measures part 2 only.
+Needs root (it creates and removes Unix users), Chromium, ``make node-deps`` and
+``make nbgrader-lib``; otherwise it says so and measures part 2 only.
 
     .venv/bin/python bench/hub_bench.py [--students 500] [--skip-hub]
 """
@@ -34,11 +35,22 @@ def real_hub() -> dict[str, float] | str:
         return "skipped: needs root (it creates Unix users)"
     if not (ROOT / "node_modules" / ".bin" / "configurable-http-proxy").exists():
         return "skipped: configurable-http-proxy is missing (make node-deps)"
-    from hub.classroom import browser_session, class_on_hub, collect_and_grade, students_work
+    if not (ROOT / "build" / "nbgrader-lib" / "nbgrader").exists():
+        return "skipped: nbgrader is missing (make nbgrader-lib)"
+    from hub.classroom import (
+        browser_session,
+        class_on_hub,
+        collect_and_grade,
+        release_and_fetch,
+        students_work,
+        submit_and_collect,
+    )
 
     with class_on_hub() as run, browser_session() as browser:
+        release_and_fetch(run)
         students_work(run, browser)
         collect_and_grade(run)
+        submit_and_collect(run)
         for page in run.pages.values():
             page.close()
     figures = {k: v for k, v in run.figures.items() if isinstance(v, float | int)}

@@ -33,6 +33,7 @@ from hub.hubrun import (
     Hub,
     UnixUser,
     add_user,
+    link_tree,
     marked_processes,
     processes_of,
     remove_user,
@@ -219,7 +220,7 @@ def nbgrader(run: ClassRun, user: UnixUser, *args: str, cwd: Path) -> str:
             "--",
             "env",
             f"HOME={user.home}",
-            f"PYTHONPATH={NBGRADER_LIB}",
+            f"PYTHONPATH={run.hub.base / 'nbgrader-lib'}",
             f"PATH={run.hub.python.parent}:/usr/bin:/bin",
             str(run.hub.python),
             "-m",
@@ -257,6 +258,7 @@ def release_and_fetch(run: ClassRun) -> None:
         raise RuntimeError(
             f"{NBGRADER_LIB} is missing: `make nbgrader-lib` installs nbgrader there"
         )
+    link_tree(NBGRADER_LIB, run.hub.base / "nbgrader-lib")  # where the students can read it
     exchange = run.hub.base / "exchange"
     exchange.mkdir()
     exchange.chmod(0o777)  # nbgrader's exchange: every account writes into it

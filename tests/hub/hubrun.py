@@ -182,13 +182,23 @@ def run_as(user: UnixUser, command: list[str], **kwargs: Any) -> subprocess.Comp
 # -- the students' interpreter ------------------------------------------------------------------
 
 
-def student_python(base: Path) -> Path:
-    """A Python the students' accounts can run, seeing this venv's packages.
+def link_tree(source: Path, target: Path) -> None:
+    """``source`` copied to ``target`` as hard links (instant, no space; a plain copy across file
+    systems); the new folders get the usual 0755, so every user can read the copy."""
+    done = subprocess.run(["cp", "-al", str(source), str(target)], capture_output=True, check=False)
+    if done.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True)
 
-    The test venv's interpreter may live where other users cannot go (pyenv under /root); a venv
-    of Debian's python3 of the same minor version, whose one .pth file adds the test venv's
-    site-packages as a site folder (its .pth files, labkit's editable install among them, apply)
-    and whose etc/jupyter and share/jupyter are the test venv's.
+
+def student_python(base: Path) -> Path:
+    """A Python the students' accounts can run, with this venv's packages and labkit.
+
+    The checkout and its venv may live where other users cannot go (a 0700 folder; pyenv under
+    /root), so what the students' servers need is linked into ``base`` (0755): this venv's
+    site-packages (less the editable install's finder) with labkit itself beside them, and its
+    etc/jupyter and share/jupyter; the interpreter is a venv of Debian's python3 of the same minor
+    version, whose one .pth file adds that site folder (its .pth files apply).
     """
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     system = Path(f"/usr/bin/python{version}")
@@ -196,10 +206,15 @@ def student_python(base: Path) -> Path:
         raise RuntimeError(f"{system} is missing: the students' servers need a Python {version}")
     venv = base / "student-venv"
     subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = Path(sysconfig.get_paths()["purelib"])
+    site = base / "site-packages"
+    link_tree(Path(sysconfig.get_paths()["purelib"]), site)
+    for editable in site.glob("__editable__*labkit*"):
+        editable.unlink()
+    shutil.rmtree(site / "labkit", ignore_errors=True)
+    link_tree(ROOT / "labkit", site / "labkit")
     for shared in ("etc/jupyter", "share/jupyter"):  # JupyterLab's enablement, assets, kernels
         (venv / shared).parent.mkdir(parents=True, exist_ok=True)
-        (venv / shared).symlink_to(Path(sys.prefix) / shared)
+        link_tree(Path(sys.prefix) / shared, venv / shared)
     (venv / "lib" / f"python{version}" / "site-packages" / "labkit_hub_test.pth").write_text(
         f"import site; site.addsitedir({str(site)!r})\n"
     )
@@ -209,11 +224,6 @@ def student_python(base: Path) -> Path:
         wrapper.write_text(f'#!/bin/sh\nexec "{venv}/bin/python" -m {script} "$@"\n')
         wrapper.chmod(0o755)
     return venv / "bin" / "python"
-
-
-def readable_by_all(path: Path) -> bool:
-    """Every folder up to ``path`` can be entered by any user (others' execute bit)."""
-    return all(folder.stat().st_mode & 0o001 for folder in [path, *path.parents])
 
 
 # -- the hub -----------------------------------------------------------------------------------
@@ -282,12 +292,6 @@ def start_hub(base: Path, students: list[UnixUser], instructors: list[UnixUser])
         raise RuntimeError(
             f"{chp} is missing: `make node_modules` installs configurable-http-proxy from npm"
         )
-    for needed in (Path(sysconfig.get_paths()["purelib"]), DEPLOY, ROOT / "labkit"):
-        if not readable_by_all(needed):
-            raise RuntimeError(
-                f"{needed} is not reachable by other users (a folder on its way lacks o+x): the "
-                "students' servers run as their own Unix users and need this checkout and its venv"
-            )
     course = base / "course"
     (course / "notebooks").mkdir(parents=True)
     for notebook in NOTEBOOKS.glob("*.ipynb"):
@@ -299,11 +303,15 @@ def start_hub(base: Path, students: list[UnixUser], instructors: list[UnixUser])
     token_file.write_text(token)
     token_file.chmod(0o600)
     python = student_python(base)
+    config = base / "hub"  # the shipped configuration, copied as docs/jupyterhub.md does
+    config.mkdir()
+    for name in ("jupyterhub_config.py", "jupyter_server_config.py"):
+        shutil.copy(DEPLOY / name, config / name)
     url = f"http://127.0.0.1:{free_port()}"
     overlay = base / "jupyterhub_test_config.py"
     overlay.write_text(
         OVERLAY.format(
-            config=str(DEPLOY / "jupyterhub_config.py"),
+            config=str(config / "jupyterhub_config.py"),
             url=url,
             hub_port=free_port(),
             proxy_api_port=free_port(),
