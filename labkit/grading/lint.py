@@ -2,12 +2,16 @@
 
 Every exercise must generate for a few students, parse its own key and score full marks with
 it (a task through its ``solve``), and reach each mistake code it declares through one of its
-examples. A lab written for an earlier labkit also hears which change to make
-(:data:`UPGRADE_NOTES`).
+examples. A multiple choice must test knowledge, not test-taking: its right option may not
+stand out by length (much longer than every wrong one, :data:`LENGTH_MARGIN`) or by hedging
+(a hedge such as "may" or "usually" that no wrong option has; :data:`HEDGES`), unless the
+exercise names why in ``options["giveaway_ok"]``. A lab written for
+an earlier labkit also hears which change to make (:data:`UPGRADE_NOTES`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,7 +23,25 @@ if TYPE_CHECKING:
     from labkit.labs import Lab
     from labkit.world import World
 
-__all__ = ["LINT_STUDENTS", "UPGRADE_NOTES", "lint_lab", "upgrade_notes"]
+__all__ = [
+    "HEDGES",
+    "LENGTH_MARGIN",
+    "LINT_STUDENTS",
+    "UPGRADE_NOTES",
+    "choice_giveaways",
+    "lint_lab",
+    "upgrade_notes",
+]
+
+# The right option "stands out by length" when it is longer than every wrong option by more
+# than this factor (test-wise students pick the longest, most qualified option).
+LENGTH_MARGIN = 1.2
+# Hedges: the qualified, careful wording test-wise students take for the right one.
+HEDGES = re.compile(
+    r"\b(may|might|can|could|usually|often|typically|generally|sometimes|not necessarily|"
+    r"in most cases|tends? to)\b",
+    re.IGNORECASE,
+)
 
 LINT_STUDENTS = ("lint-student-1", "lint-student-2", "lint-student-3")
 
@@ -53,11 +75,38 @@ def lint_lab(lab: Lab, students: Sequence[str] = LINT_STUDENTS) -> list[str]:
             except Exception as error:
                 problems.append(f"{where}: cannot generate for {student!r}: {error!r}")
                 continue
+            if not exercise.options.get("giveaway_ok"):
+                problems.extend(f"{where}: {note}" for note in choice_giveaways(variant))
             problems.extend(_check_key(lab, exercise, variant, student, where))
             problems.extend(_run_examples(lab, exercise, variant, student, where, reached))
         for code in exercise.mistakes:
             if code not in reached:
                 problems.append(f"{where}: mistake {code!r} is not reached by any example")
+    return problems
+
+
+def choice_giveaways(variant: Variant) -> list[str]:
+    """What gives a multiple choice's right option away without knowledge: length, hedging."""
+    choices = list(variant.params.get("choices", ()))
+    right = variant.answer
+    if not isinstance(right, str) or right not in choices:
+        return []
+    wrong = [c for c in choices if c != right]
+    if not wrong:
+        return []
+    problems = []
+    longest = max(len(c) for c in wrong)
+    if len(right) > LENGTH_MARGIN * longest:
+        problems.append(
+            f"the right option ({len(right)} characters) is much longer than every wrong one "
+            f"(at most {longest}): {right!r}"
+        )
+    hedge = HEDGES.search(right)
+    if hedge and not any(HEDGES.search(c) for c in wrong):
+        problems.append(
+            f"only the right option hedges ({hedge.group(0)!r}): {right!r}; hedge a wrong one "
+            "too or drop the hedge"
+        )
     return problems
 
 

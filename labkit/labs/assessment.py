@@ -182,9 +182,10 @@ NAME_PARTS = Exercise(
 
 def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
-    correct = "whatever image the tag `latest` names; it may not be the newest version"
+    correct = "whatever image the tag `latest` names, newest or not"
     wrong = {
-        f"always the highest version, `{name}:{OFFICIAL_TAGS[name][-1]}`": "latest-is-newest",
+        f"always the highest version, `{name}:{OFFICIAL_TAGS[name][-1]}`, as `latest` is moved "
+        "on every release": "latest-is-newest",
         "nothing: a name without a tag is an error": "missing-tag",
         f"every tag of `{name}`": "wrong-choice",
     }
@@ -261,13 +262,12 @@ VALID_NAME = _choice(
 
 def _official_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
-    correct = (
-        "a dedicated team reviews and publishes it, in the `library` namespace, from "
-        "definitions kept in the open with the software's maintainers"
-    )
+    correct = "a dedicated team reviews and publishes it in `library`"
     wrong = {
         "any Docker Hub user may publish it: official only means popular": "anyone-publishes",
-        "its maintainers push it to their own namespace with no review": "no-review",
+        "its maintainers push it to their own namespace, with no review by anyone at Docker": (
+            "no-review"
+        ),
         "Docker builds it from a random user's repository": "wrong-choice",
     }
     return {"name": name, **choice_params(rng, correct, wrong)}, correct
@@ -292,7 +292,9 @@ def _search_generate(rng: random.Random, world: Mapping[str, Any]):
     correct = "the row with `[OK]` in the OFFICIAL column"
     wrong = {
         "the row with the most STARS": "stars-not-official",
-        f"the row named `library/{term}`": "search-shows-familiar",
+        f"the row named `library/{term}`, since only official images live there": (
+            "search-shows-familiar"
+        ),
         "the first row, always": "wrong-choice",
     }
     return {"term": term, **choice_params(rng, correct, wrong)}, correct
@@ -345,9 +347,11 @@ SCAN = _choice(
 
 
 def _login_generate(rng: random.Random, world: Mapping[str, Any]):
-    correct = "`docker login -u ID --password-stdin`, reading an access token from a file or secret"
+    correct = "`--password-stdin`, fed an access token from a secret"
     wrong = {
-        "`docker login -u ID -p PASSWORD`: it is one line": "password-on-command-line",
+        "`docker login -u ID -p PASSWORD`: one line, and Docker hides the password": (
+            "password-on-command-line"
+        ),
         "any way: `config.json` encrypts whatever you type": "config-json-encrypted",
         "a script cannot log in at all": "wrong-choice",
     }
@@ -377,7 +381,13 @@ def _push_line_generate(rng: random.Random, world: Mapping[str, Any]):
         else f"a second push of the same image to `{target}`, as `{target}:1.1`"
     )
     correct = "Mounted from library/alpine" if first else "Layer already exists"
-    lines = {"Mounted from library/alpine", "Layer already exists", "Pushed", "Pull complete"}
+    lines = {
+        "Mounted from library/alpine",
+        "Layer already exists",
+        "Layer already exists in library/alpine",
+        "Pushed",
+        "Pull complete",
+    }
     codes = {"Pushed": "pushed-again", "Pull complete": "wrong-line"}
     wrong = {line: codes.get(line, "wrong-choice") for line in sorted(lines - {correct})}
     return {"situation": situation, **choice_params(rng, correct, wrong)}, correct
@@ -399,9 +409,9 @@ PUSH_LINE = _choice(
 
 def _size_generate(rng: random.Random, world: Mapping[str, Any]):
     size = rng.choice((525, 528, 739, 1161))
-    correct = "the length in bytes of the manifest, whose sha256 is the digest"
+    correct = "the manifest's length in bytes"
     wrong = {
-        "the total size of the image's layers, in bytes": "size-is-layers",
+        "the total size of the image's layers, compressed, in bytes": "size-is-layers",
         "the size of the image in kilobytes, on disk": "size-on-disk",
         "the number of files in the image": "wrong-choice",
     }

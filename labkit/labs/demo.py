@@ -183,6 +183,9 @@ LATEST_MEANING = Exercise(
         Example(lambda v: f"every tag of `{v.params['name']}`", "wrong-choice"),
     ),
     concepts=("default tag",),
+    # A known give-away, kept: records of labkit 0.1 (and the grading tests' classes) name
+    # these options, and changing them would change every student's variant.
+    options={"giveaway_ok": "options kept as in labkit 0.1 so that its records still grade"},
 )
 
 

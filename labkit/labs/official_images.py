@@ -162,11 +162,7 @@ OFFICIAL_FULL_NAME = Exercise(
 
 # -- 2. what makes an image official -------------------------------------------------------------
 
-CHOICE_OFFICIAL = (
-    "Its build files are reviewed and its images published by a dedicated team at Docker, "
-    "working with the people behind the software, as a base image, language runtime, data "
-    "store or service"
-)
+CHOICE_OFFICIAL = "A dedicated team at Docker reviews and publishes it, with the software's makers"
 COMMUNITY = {
     "alpine": ("alpinefans/alpine-git", 240),
     "nginx": ("webtools/nginx-proxy", 1900),

@@ -625,9 +625,11 @@ def _denied_generate(rng: random.Random, world: Mapping[str, Any]):
     choices = {
         correct: "",
         f"{tag}: Pulling from {path}": "repo-private",
-        f"Error response from daemon: {user} is not in a team with access to {path}": (
-            "reveals-private"
-        ),
+        (
+            f"Error response from daemon: pull access denied for {REGISTRY}/{path}, your teams "
+            "have no permission on it and only members of other teams may pull it: denied: "
+            "requested access to the resource is denied"
+        ): "reveals-private",
         "Error response from daemon: unauthorized: authentication required": "not-logged-in",
     }
     order = list(choices)

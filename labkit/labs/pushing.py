@@ -159,17 +159,17 @@ def _official_manifest(source: str) -> tuple[str, int, str, int]:
 
 # -- 1. why registries ----------------------------------------------------------------------------
 
-CHOICE_WHY = (
-    "One place to publish the image under a name, so that test, QA and production all pull "
-    "exactly the same bytes"
-)
+CHOICE_WHY = "One named place from which test, QA and production pull the same bytes"
 STAGES = ("test", "QA", "staging", "production")
 
 
 def _why_generate(rng: random.Random, world: Mapping[str, Any]):
     stage = rng.choice(STAGES[1:])
     runs = f"It runs the containers on the {stage} servers for you"
-    copy = "Nothing that copying the image's files to each server by hand would not give"
+    copy = (
+        "Nothing that copying the image's files to each server by hand would not give you, "
+        "only slower"
+    )
     backup = "A backup copy of your laptop's images, in case the disk fails"
     choices = [CHOICE_WHY, runs, copy, backup]
     mistakes = {
@@ -433,11 +433,11 @@ CONFIG_JSON = Exercise(
 
 def _mount_generate(rng: random.Random, world: Mapping[str, Any]):
     base = world["base"]
-    correct = (
-        f"The registry already held that layer in `library/{base}`, so it linked it into your "
-        "repository instead of receiving the bytes again"
+    correct = f"The registry already had it in `library/{base}` and linked it into your repository"
+    upload = (
+        f"Your machine uploaded the layer's bytes, then the registry copied them into "
+        f"`library/{base}` as well"
     )
-    upload = f"Your machine uploaded the layer, then copied it into `library/{base}`"
     pull = f"The layer was downloaded from `library/{base}` onto your machine first"
     failed = "That layer could not be pushed and was skipped"
     choices = [correct, upload, pull, failed]
@@ -708,7 +708,11 @@ def _denied_generate(rng: random.Random, world: Mapping[str, Any]):
         f"Error response from daemon: pull access denied for {repo}, repository does not exist "
         "or may require 'docker login': denied: requested access to the resource is denied"
     )
-    revealed = f"Error response from daemon: repository {repo} is private"
+    revealed = (
+        f"Error response from daemon: pull access denied for {repo}, repository is private "
+        "and may only be pulled by its owner and collaborators: denied: requested access to "
+        "the resource is denied"
+    )
     allowed = f"Status: Downloaded newer image for {world['secret_target']}"
     unauthorized = "Error response from daemon: unauthorized: authentication required"
     choices = [correct, revealed, allowed, unauthorized]

@@ -82,7 +82,7 @@ def _unique_generate(rng: random.Random, world: Mapping[str, Any]):
     app = rng.choice(APPS)
     colleague = rng.choice(COLLEAGUES)
     me = world["docker_id"]
-    correct = f"the namespace: yours is `{me}/{app}`, theirs is `{colleague}/{app}`"
+    correct = f"the namespace: `{me}/{app}` and `{colleague}/{app}`"
     wrong = [
         (
             f"different tags, such as `{app}:mine` and `{app}:theirs`",

@@ -157,6 +157,7 @@ def _challenge_generate(rng: random.Random, world: Mapping[str, Any]):
         "403 Forbidden": "forbidden-without-token",
         "404 Not Found": "not-found-without-token",
         "200 OK": "public-without-token",
+        "407 Proxy Authentication Required": "wrong-choice",
     }
     choices = [correct, *mistakes]
     rng.shuffle(choices)
@@ -314,11 +315,11 @@ MISSING_BLOB_STATUS = Exercise(
 
 def _mount_generate(rng: random.Random, world: Mapping[str, Any]):
     base = world["base"]
-    correct = (
-        f"The registry linked the layer from `library/{base}` into `{world['repository']}`: "
-        f"no bytes are sent, and the push prints `Mounted from library/{base}`"
+    correct = f"The registry linked the layer from `library/{base}`: no bytes are sent"
+    opened = (
+        "The registry opened an upload session: the layer's bytes must follow in PATCH and "
+        "PUT requests"
     )
-    opened = "The registry opened an upload session: the layer's bytes must follow in PATCH/PUT"
     pulled = f"The layer was downloaded from `library/{base}` onto your machine first"
     backwards = f"The registry copied your layer into `library/{base}`"
     mistakes = {

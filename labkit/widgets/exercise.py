@@ -59,6 +59,12 @@ def shown_head(head: str) -> str:
     return _STATUS_WORDS.sub("", head, count=1)
 
 
+def choice_label(choice: str) -> str:
+    """A choice as a radio button shows it: plain text, so Markdown's code backticks go
+    (`` `latest` `` reads ``latest``)."""
+    return re.sub(r"`([^`]+)`", r"\1", choice)
+
+
 def feedback_html(feedback: Feedback, *, restored: bool = False) -> str:
     """The feedback area's HTML: icon and word, the message (mistakes named), tries."""
     lines = feedback.message.split("\n")
@@ -93,7 +99,12 @@ class ExerciseView:
         self.kind = exercise.kind
         self.state = ExerciseState(tries_used=tries_used)
         self.state.hints = exercise.hints_unlocked(tries_used)
-        self.title = widgets.HTML(f"<h4 style='margin: 4px 0'>{html.escape(exercise.title)}</h4>")
+        # h3: an exercise sits under the notebook's h2 sections (axe: heading-order)
+        size = "var(--jp-content-font-size2, 1.2em)"
+        self.title = widgets.HTML(
+            f"<h3 class='labkit-title' style='margin: 4px 0; font-size: {size}'>"
+            f"{inline_markdown(exercise.title)}</h3>"
+        )
         self.prompt = widgets.HTML(markdown_to_html(exercise.render_prompt(variant)))
         self.inputs: dict[str, widgets.Widget] = {}
         self.input: widgets.Widget | None = self._build_input()
@@ -133,7 +144,9 @@ class ExerciseView:
         if self.kind is Kind.SHORT_ANSWER:
             return widgets.Text(placeholder="your answer", layout=wide)
         if self.kind is Kind.MULTIPLE_CHOICE or (self.kind is Kind.PREDICT_OUTPUT and choices):
-            radio = widgets.RadioButtons(options=choices, value=None, layout=wide)
+            # the label a student reads (Markdown backticks dropped); the value stays the choice
+            labels = [(choice_label(c), c) for c in choices]
+            radio = widgets.RadioButtons(options=labels, value=None, layout=wide)
             radio.add_class(CHOICES_CLASS)
             return radio
         if self.kind is Kind.NAME_THE_PARTS:
@@ -175,7 +188,7 @@ class ExerciseView:
                 value = raw.get(name)
                 field_.value = value if isinstance(value, str) else ""
         elif isinstance(self.input, widgets.RadioButtons):
-            options = list(self.input.options)
+            options = [o[1] if isinstance(o, tuple) else o for o in self.input.options]
             if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(options):
                 raw = options[raw]
             self.input.value = raw if raw in options else None

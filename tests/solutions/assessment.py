@@ -40,7 +40,7 @@ def _name_parts(lab):
 
 @step("latest")
 def _latest(lab):
-    _pick(lab, "latest", "may not be the newest")
+    _pick(lab, "latest", "newest or not")
 
 
 @step("several-tags")
@@ -87,7 +87,8 @@ def _login_safely(lab):
 @step("push-layer-line")
 def _push_layer_line(lab):
     first = "first push" in lab.variant("push-layer-line").params["situation"]
-    _pick(lab, "push-layer-line", "Mounted from" if first else "already exists")
+    line = "Mounted from library/alpine" if first else "Layer already exists"
+    lab.submit("push-layer-line", line)
 
 
 @step("digest-and-size")

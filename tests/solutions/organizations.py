@@ -71,7 +71,7 @@ def _interns_see_nothing(lab):
 @step("predict-denied-pull")
 def _predict_denied_pull(lab):
     denied = lab.variant("predict-denied-pull").params
-    line = next(choice for choice in denied["choices"] if "pull access denied" in choice)
+    line = next(choice for choice in denied["choices"] if "does not exist" in choice)
     lab.submit("predict-denied-pull", line)
 
 
