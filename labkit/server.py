@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import tornado.http1connection
 import tornado.httpserver
 import tornado.ioloop
 import tornado.iostream
@@ -837,7 +838,7 @@ class RegistryHandler(_Base):
             if wanted == "malformed":
                 self.send_text(416, "invalid range\n")
                 return
-            if wanted is not None:
+            if isinstance(wanted, tuple):
                 start, end = wanted
                 self.set_status(206)
                 self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
@@ -950,7 +951,9 @@ class RegistryHandler(_Base):
         session.busy = True
         self.session = session
         self.sink = session.spool
-        self.request.connection.set_max_body_size(MAX_BLOB_BYTES)
+        connection = self.request.connection
+        assert isinstance(connection, tornado.http1connection.HTTP1Connection)
+        connection.set_max_body_size(MAX_BLOB_BYTES)
 
     def on_upload(self, match: Mapping[str, str]) -> None:
         public_id = match["upload"]

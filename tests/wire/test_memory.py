@@ -117,7 +117,7 @@ def slow_reader(port: int, path: str, limit: int, pause: float) -> int:
 def test_a_mixed_run_ends_within_10_mb_of_its_warm_rss(start_serve, http):
     server = start_serve("--registry", "docker.io", "--user", "fredysa:s3cret-pass",
                          "--upload-lifetime", "1")  # fmt: skip
-    big = os.urandom(24 * MIB)
+    big = os.urandom(16 * MIB)
     big_digest = sha(big)
 
     def one_round(round_number: int) -> None:
@@ -149,7 +149,7 @@ def test_a_mixed_run_ends_within_10_mb_of_its_warm_rss(start_serve, http):
                 )
                 response = connection.getresponse()
                 got = 0
-                while got < (8 * MIB if i % 2 else 24 * MIB):  # some hang up midway
+                while got < (6 * MIB if i % 2 else 16 * MIB):  # some hang up midway
                     piece = response.read(256 << 10)
                     if not piece:
                         break
