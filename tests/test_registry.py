@@ -500,6 +500,13 @@ def test_index_needs_its_child_manifests_in_the_repository() -> None:
     digest = registry.put_manifest(ALICE, "alice/app", "multi", index)
     assert registry.get_manifest(ANONYMOUS, "alice/app", "multi").data == index
     assert digest == oci.sha256_digest(index)
+    # A child may be deleted afterwards, as in distribution: the index stays, naming it,
+    # and the child answers MANIFEST_UNKNOWN; the registry's invariants still hold.
+    registry.delete_manifest(ALICE, "alice/app", APP_V2.manifest_digest)
+    assert registry.get_manifest(ANONYMOUS, "alice/app", "multi").data == index
+    missing = raised(lambda: registry.get_manifest(ANONYMOUS, "alice/app", APP_V2.manifest_digest))
+    assert missing.code == "MANIFEST_UNKNOWN"
+    assert registry.invariant_errors() == []
 
 
 # ----------------------------------------------------------------------------------------
@@ -818,3 +825,23 @@ def test_snapshot_is_json_and_holds_no_secret() -> None:
     text = json.dumps(registry.snapshot())
     assert PASSWORD not in text and secret not in text
     assert json.loads(text)["repositories"]["alice/app"]["tags"] == {"1.0": APP.manifest_digest}
+
+
+def test_a_blob_is_pullable_by_its_pusher_before_any_manifest() -> None:
+    registry = make_registry()
+    blob = APP.layers[1].blob
+    upload = registry.start_upload(ALICE, "alice/first")
+    digest = registry.finish_upload(upload, oci.sha256_digest(blob), blob)
+    assert registry.get_blob(ALICE, "alice/first", digest) == blob  # the 201's Location
+    source = registry.open_blob(ALICE, "alice/first", digest)
+    assert source.read(1, 4) == blob[1:5]
+    assert registry.repository("alice/first") is None  # still nothing visible to others
+    assert raised(lambda: registry.get_blob(BOBBY, "alice/first", digest)).code == "DENIED"
+
+
+def test_deeply_nested_manifest_json_is_manifest_invalid() -> None:
+    registry = make_registry()
+    deep = b'{"schemaVersion":2,"config":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    error = raised(lambda: registry.put_manifest(ALICE, "alice/app", "deep", deep))
+    assert error.code == "MANIFEST_INVALID"
+    assert registry.repository("alice/app") is None
