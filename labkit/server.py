@@ -830,7 +830,7 @@ class RegistryHandler(_Base):
             self.set_header("Content-Type", "application/octet-stream")
             self.set_header("Docker-Content-Digest", digest)
             self.set_header("Etag", f'"{digest}"')
-            wanted = _parse_range(self.request.headers.get("Range"), size)
+            wanted = _parse_ranges(self.request.headers.get("Range"), size)
             if wanted == "no overlap":
                 self.set_header("Content-Range", f"bytes */{size}")
                 self.send_text(416, "invalid range: failed to overlap\n")
@@ -838,22 +838,42 @@ class RegistryHandler(_Base):
             if wanted == "malformed":
                 self.send_text(416, "invalid range\n")
                 return
-            if isinstance(wanted, tuple):
-                start, end = wanted
+            # What to send: (prefix, start, end) pieces; several ranges as Go's multipart.
+            pieces: list[tuple[bytes, int, int]] = [(b"", 0, size - 1)]
+            if isinstance(wanted, list) and len(wanted) == 1:
+                ((start, end),) = wanted
                 self.set_status(206)
                 self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
-            self.set_header("Content-Length", str(end - start + 1))
+                pieces = [(b"", start, end)]
+            elif isinstance(wanted, list):
+                boundary = secrets.token_hex(30)
+                self.set_status(206)
+                self.set_header("Content-Type", f"multipart/byteranges; boundary={boundary}")
+                pieces = []
+                for index, (start, end) in enumerate(wanted):
+                    head = (
+                        f"{'' if index == 0 else chr(13) + chr(10)}--{boundary}\r\n"
+                        f"Content-Range: bytes {start}-{end}/{size}\r\n"
+                        "Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    pieces.append((head.encode(), start, end))
+                pieces.append((f"\r\n--{boundary}--\r\n".encode(), 0, -1))
+            length = sum(len(head) + end - start + 1 for head, start, end in pieces)
+            self.set_header("Content-Length", str(length))
             if self.request.method == "HEAD":
                 self.finish()
                 return
-            offset = start
-            while offset <= end:
-                chunk = source.read(offset, min(STREAM_CHUNK, end + 1 - offset))
-                if not chunk:
-                    raise tornado.iostream.StreamClosedError()  # the store lost the file
-                offset += len(chunk)
-                self.write(chunk)
-                await self.flush()
+            for head, start, end in pieces:
+                if head:
+                    self.write(head)
+                offset = start
+                while offset <= end:
+                    chunk = source.read(offset, min(STREAM_CHUNK, end + 1 - offset))
+                    if not chunk:
+                        raise tornado.iostream.StreamClosedError()  # the store lost the file
+                    offset += len(chunk)
+                    self.write(chunk)
+                    await self.flush()
             self.finish()
         finally:
             source.close()
@@ -1050,35 +1070,43 @@ def _read_in(received: Received) -> Received:
     return Received(received.digest, received.size, data=data)
 
 
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """One ``bytes=`` range as Go's ``http.ServeContent`` reads it: (start, end); None to
-    send the whole blob (no header, or several ranges: see docs/fidelity.md); "malformed"
-    or "no overlap" (both 416, only the second with ``Content-Range: bytes */size``)."""
-    if header is None or not header.strip():
+def _parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | str | None:
+    """``Range: bytes=...`` as Go's ``http.ServeContent`` reads it: the (start, end) ranges
+    to send; None to send the whole blob (no header, or ranges adding up to more than the
+    blob, as Go ignores them); "malformed" or "no overlap" (both 416, only the second with
+    ``Content-Range: bytes */size``)."""
+    if header is None or header == "":
         return None
-    unit, _, spec = header.strip().partition("=")
-    if unit != "bytes":
+    if not header.startswith("bytes="):
         return "malformed"
-    if "," in spec:
-        return None
-    first, dash, last = spec.strip().partition("-")
-    first, last = first.strip(), last.strip()
-    if not dash or (first and not first.isdigit()) or (last and not last.isdigit()):
-        return "malformed"
-    if first == "":
-        if last == "":
+    ranges: list[tuple[int, int]] = []
+    no_overlap = False
+    for spec in header[len("bytes=") :].split(","):
+        spec = spec.strip()
+        if not spec:
+            continue
+        first, dash, last = spec.partition("-")
+        first, last = first.strip(), last.strip()
+        if not dash or (first and not first.isdigit()) or (last and not last.isdigit()):
             return "malformed"
-        count = int(last)
-        if count == 0 or size == 0:
-            return "no overlap"
-        return max(size - count, 0), size - 1
-    start = int(first)
-    if start >= size:
+        if first == "":
+            if last == "":
+                return "malformed"
+            count = min(int(last), size)
+            ranges.append((size - count, size - 1))
+            continue
+        start = int(first)
+        if start >= size:
+            no_overlap = True
+            continue
+        if last and start > int(last):
+            return "malformed"
+        ranges.append((start, min(int(last), size - 1) if last else size - 1))
+    if no_overlap and not ranges:
         return "no overlap"
-    end = min(int(last), size - 1) if last else size - 1
-    if end < start:
-        return "malformed"
-    return start, end
+    if sum(end - start + 1 for start, end in ranges) > size:
+        return None
+    return ranges or None
 
 
 class _NotFoundHandler(_Base):
