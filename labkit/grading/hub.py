@@ -58,6 +58,7 @@ MAX_STUDENT_BYTES = 256 * 1024 * 1024
 MAX_FILES = 200  # notebooks plus records, per student
 MAX_LISTING_BYTES = 4 * 1024 * 1024
 PAGE = 200  # JupyterHub's default api_page_max_limit
+MAX_USERS = 100_000
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -184,12 +185,14 @@ def _users(hub: _Hub) -> list[dict[str, Any]]:
         if not isinstance(items, list):
             raise LabkitError("the hub's user list is not a list of users")
         users.extend(u for u in items if isinstance(u, dict))
-        following = body.get("_pagination", {}).get("next") if isinstance(body, dict) else None
-        if not isinstance(following, dict) or not items or len(users) > 1_000_000:
+        pagination = body.get("_pagination") if isinstance(body, dict) else None
+        following = pagination.get("next") if isinstance(pagination, dict) else None
+        if not isinstance(following, dict) or not items or len(users) > MAX_USERS:
             return users
-        offset = following.get("offset", offset + len(items))
-        if not isinstance(offset, int):
-            return users
+        after = following.get("offset", offset + len(items))
+        if not isinstance(after, int) or isinstance(after, bool) or after <= offset:
+            return users  # a next page that does not move on would never end
+        offset = after
 
 
 def _roster(
@@ -294,7 +297,12 @@ def _fetch_files(hub: _Hub, student: str, folder: str, target: Path, result: Stu
         wanted = wanted[:MAX_FILES]
     total = 0
     target.mkdir()
+    seen: set[str] = set()
     for remote, local, size in wanted:
+        if local in seen:
+            result.problems.append(f"{local} is listed twice; the first one was taken")
+            continue
+        seen.add(local)
         if isinstance(size, int) and size > MAX_FILE_BYTES:
             result.problems.append(f"{local} is {size} bytes, over the {MAX_FILE_BYTES} byte limit")
             continue
@@ -382,6 +390,8 @@ def collect_from_hub(
                 _fetch_files(hub, student, folder, target, result)
             except LabkitError as error:
                 result.problems.append(str(error))
+            except OSError as error:  # writing here failed (disk full, a name the disk refuses)
+                result.problems.append(f"could not be written: {error.strerror or error}")
             if not result.collected and target.exists():
                 shutil.rmtree(target)
             if progress is not None:

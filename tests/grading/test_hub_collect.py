@@ -128,6 +128,26 @@ def test_unsafe_names_from_a_server_are_refused(fake: FakeHub, tmp_path: Path, n
     assert written == ["class", "class/ann", "class/ann/ok.ipynb", "class/roster.csv"]
 
 
+def test_a_next_page_that_does_not_move_on_ends_the_list(fake: FakeHub, tmp_path: Path) -> None:
+    fake.json(
+        "/hub/api/users",
+        {"items": [{"name": "ann"}], "_pagination": {"next": {"offset": 0}}},
+    )
+    fake.folder("ann", "labs", [])
+    assert collect_from_hub(fake.url, TOKEN, tmp_path / "class", timeout=5).roster == ["ann"]
+    fake.json("/hub/api/users", {"items": [{"name": "bob"}], "_pagination": "nonsense"})
+    assert collect_from_hub(fake.url, TOKEN, tmp_path / "c2").roster == ["bob"]
+
+
+def test_a_file_listed_twice_is_taken_once(fake: FakeHub, tmp_path: Path) -> None:
+    users(fake, [{"name": "ann"}])
+    fake.folder("ann", "labs", [entry("01-tags.ipynb"), entry("01-tags.ipynb")])
+    fake.file("/user/ann/files/labs/01-tags.ipynb", NOTEBOOK.encode())
+    result = collect_from_hub(fake.url, TOKEN, tmp_path / "class")
+    assert result.students[0].notebooks == ["01-tags.ipynb"]
+    assert result.students[0].problems == ["01-tags.ipynb is listed twice; the first one was taken"]
+
+
 def test_unsafe_user_names_are_left_out(fake: FakeHub, tmp_path: Path) -> None:
     users(fake, [{"name": "../../etc"}, {"name": ".ssh"}, {"name": "ann"}])
     fake.folder("ann", "labs", [])
