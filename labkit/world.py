@@ -155,6 +155,9 @@ class ScanReport:
         }
 
 
+_CATALOG_IMAGES: dict[str, Image] = {}  # the shipped catalog's images, built once
+
+
 @cache
 def _catalog() -> dict[str, Any]:
     text = resources.files("labkit").joinpath("data/catalog.json").read_text("utf-8")
@@ -252,14 +255,21 @@ class World:
         image = self._images.get(key)
         if image is not None:
             return image
+        # Images are immutable: the shipped catalog's are built once per process and shared
+        # by every world (building their layers' archives is most of a world's start-up).
+        shared = _CATALOG_IMAGES if images is _catalog()["images"] else {}
+        image = shared.get(key)
+        if image is None:
+            spec = images[key]
+            options = {k: spec[k] for k in ("created", "cmd", "env") if k in spec}
+            if "from" in spec:
+                image = image_from_layers(
+                    self._catalog_image(spec["from"], images), spec["layers"], **options
+                )
+            else:
+                image = make_image(spec["layers"], **options)
+            shared[key] = image
         spec = images[key]
-        options = {k: spec[k] for k in ("created", "cmd", "env") if k in spec}
-        if "from" in spec:
-            image = image_from_layers(
-                self._catalog_image(spec["from"], images), spec["layers"], **options
-            )
-        else:
-            image = make_image(spec["layers"], **options)
         self._images[key] = image
         own_layer = spec["layers"][-1]["label"]
         self._layer_owner[own_layer] = key
