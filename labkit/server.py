@@ -525,17 +525,6 @@ class TokenHandler(_Base):
         )
 
 
-# The methods distribution's router accepts on each route (its gorilla MethodHandler).
-_ALLOWED = {
-    "base": ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
-    "catalog": ("GET",),
-    "tags": ("GET",),
-    "manifest": ("DELETE", "GET", "HEAD", "PUT"),
-    "uploads": ("POST",),
-    "upload": ("DELETE", "GET", "HEAD", "PATCH", "PUT"),
-    "blob": ("DELETE", "GET", "HEAD"),
-}
-
 Pending = Callable[[], Awaitable[None]]
 
 
@@ -546,6 +535,7 @@ class RegistryHandler(_Base):
     otherwise), then commit (the lock again, briefly) or stream the answer (no lock)."""
 
     pending: Pending | None = None
+    allowed: tuple[str, ...] = ()  # the methods the route table has on this path
     sink: _Spool | _Capped | None = None
     session: _Session | None = None
     _deferring = False
@@ -717,10 +707,11 @@ class RegistryHandler(_Base):
             raise RegistryError("DENIED")
 
     def allow(self, kind: str) -> None:
-        """405 (OPTIONS: 200) unless the route takes this method, after authorization, as
-        distribution checks the token before its router's method table."""
-        if self.request.method not in _ALLOWED[kind] or self.request.method == "OPTIONS":
-            raise _MethodNotAllowed(_ALLOWED[kind])
+        """405 (OPTIONS: 200) unless the route table has this method on this path, after
+        authorization, as distribution checks the token before its router's method table
+        (``kind`` names the endpoint, for the reader)."""
+        if self.request.method not in self.allowed or self.request.method == "OPTIONS":
+            raise _MethodNotAllowed(self.allowed)
 
     def route(self) -> None:
         path = self.request.path
@@ -734,6 +725,7 @@ class RegistryHandler(_Base):
             raise _NotFound
         first, params = candidates[0]
         kind = KINDS[first.op]
+        self.allowed = tuple(sorted({found.method for found, _ in candidates}))
         if kind == "base":
             # distribution's apiBase answers every method alike: 200 and "{}"
             self.principal([])

@@ -120,6 +120,7 @@ ROUTES: tuple[Route, ...] = (
     Route("delete_manifest", "DELETE", "/v2/{name}/manifests/{reference}", _DELETE, 202),
     Route("start_upload", "POST", "/v2/{name}/blobs/uploads/", _PUSH, 202),
     Route("upload_status", "GET", "/v2/{name}/blobs/uploads/{upload}", _PULL, 204),
+    Route("upload_status", "HEAD", "/v2/{name}/blobs/uploads/{upload}", _PULL, 204),
     Route("upload_chunk", "PATCH", "/v2/{name}/blobs/uploads/{upload}", _PUSH, 202),
     Route("finish_upload", "PUT", "/v2/{name}/blobs/uploads/{upload}", _PUSH, 201),
     Route("cancel_upload", "DELETE", "/v2/{name}/blobs/uploads/{upload}", _PUSH, 204),

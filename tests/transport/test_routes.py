@@ -32,6 +32,7 @@ def test_paths_with_queries_and_unknown_routes() -> None:
     assert routes.match("GET", "/v3/a/tags/list") is None
     assert [r.op for r, _ in routes.path_matches("/v2/a/blobs/uploads/x")] == [
         "upload_status",
+        "upload_status",
         "upload_chunk",
         "finish_upload",
         "cancel_upload",
