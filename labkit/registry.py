@@ -473,7 +473,14 @@ class Registry:
         return repo
 
     def get_manifest(self, principal: Principal, path: str, reference: str) -> StoredManifest:
-        """GET (or HEAD) a manifest by tag or digest."""
+        """GET (or HEAD) a manifest by tag or digest. Where the caller may pull but the
+        repository does not exist, MANIFEST_UNKNOWN, as distribution answers (it looks the
+        reference up without checking the repository; tests/wire/
+        test_differential_pull_errors.py)."""
+        self._check_name(path)
+        self._require(principal, Action.PULL, path)
+        if self._load(path) is None:
+            raise RegistryError("MANIFEST_UNKNOWN", detail={"reference": reference})
         repo = self._pullable(principal, path)
         digest = reference if reference.startswith("sha256:") else repo.tags.get(reference)
         manifest = repo.manifests.get(digest) if digest else None
