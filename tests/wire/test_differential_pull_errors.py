@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.errors import RegistryError
 from labkit.oci import make_image, synthetic_layer
 from labkit.world import Clock, World
 
