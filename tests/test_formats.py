@@ -290,3 +290,15 @@ def test_inspect_runs_typed_first_then_raw() -> None:
         'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"',  # noqa: E501
     )
     assert formats.inspect("{{.Config.Env}}", [element]).stdout == "[A=1]\n"
+
+
+def test_documented_differences() -> None:
+    """docs/fidelity.md, "The client": a pointer inside a printed struct has no fixed text in
+    Go (its address); labkit prints a stand-in. Complex constants are refused."""
+    inner = Struct("pkg.inner", {"A": "x"}, pointer=True)
+    outer = Struct("pkg.outer", {"Inner": inner, "B": "y"})
+    assert run("{{.}}", outer) == "{0xc000010000 y}"
+    assert run("{{.Inner}}", outer) == "{x}"  # printableValue indirects the pointer itself
+    assert run("{{print .Inner}}", outer) == "&{x}"  # fmt prints &{...} for a pointer argument
+    with pytest.raises(TemplateError, match="complex constants are not supported by labkit"):
+        parse("{{1i}}")
