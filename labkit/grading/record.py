@@ -52,9 +52,13 @@ def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> 
         problems.append(
             f"the event log could not be replayed ({error}); {skipped} event(s) were skipped"
         )
+    params = lab.params_for(student)  # once, not once per exercise (lab.variant's way)
     grades = tuple(
         grade_exercise(
-            exercise, lab.variant(exercise, student), record.answers.get(exercise.id), world
+            exercise,
+            exercise.variant_for(lab.id, student, params),
+            record.answers.get(exercise.id),
+            world,
         )
         for exercise in lab.exercises
     )
