@@ -119,9 +119,10 @@ class Finding:
     id: str
     package: str
     installed: str
-    fixed_in: str
+    fixed_in: str  # "" when no release fixes it yet
     severity: str
     title: str
+    affected: str = ""  # the versions the advisory applies to, e.g. ">= 1.3.0, < 1.5.0"
 
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -134,6 +135,7 @@ class ScanReport:
     reference: str
     digest: str
     findings: tuple[Finding, ...]
+    packages: tuple[tuple[str, str], ...] = ()  # the image's inventory: (package, version)
     simulated: bool = True
     notice: str = (
         "Simulated by labkit for teaching: these advisories are invented and say nothing "
@@ -151,6 +153,7 @@ class ScanReport:
             "simulated": self.simulated,
             "notice": self.notice,
             "counts": self.counts(),
+            "packages": [list(p) for p in self.packages],
             "findings": [vars(f) for f in self.findings],
         }
 
@@ -183,6 +186,7 @@ class World:
         self._clients: dict[str, Client] = {}
         self._images: dict[str, Image] = {}
         self._findings: dict[str, tuple[Finding, ...]] = {}  # layer digest -> its advisories
+        self._layer_packages: dict[str, dict[str, str]] = {}  # layer digest -> its inventory
         self._layer_owner: dict[str, str] = {}  # layer label -> catalog image key
         self._catalog_users: set[tuple[str, str]] = set()  # nobody knows their passwords
         self.replaying = False
@@ -477,11 +481,15 @@ class World:
             raise error
         manifest = parse_manifest(stored.data, stored.media_type)
         findings: list[Finding] = []
+        packages: dict[str, str] = {}
         for layer in manifest.layers:
             findings.extend(self._layer_findings(layer.digest))
+            packages.update(self._layer_packages.get(layer.digest, {}))
         order = {s: i for i, s in enumerate(SEVERITIES)}
         findings.sort(key=lambda f: (order[f.severity], f.id))
-        return ScanReport(ref.familiar, stored.digest, tuple(findings))
+        return ScanReport(
+            ref.familiar, stored.digest, tuple(findings), tuple(sorted(packages.items()))
+        )
 
     def _layer_findings(self, digest: str) -> tuple[Finding, ...]:
         if not self._findings and self._layer_owner:
@@ -489,35 +497,105 @@ class World:
         return self._findings.get(digest, ())
 
     def _index_findings(self) -> None:
-        images = _catalog()["images"]
+        inventories, advisories = _scan_model()
         for label, key in self._layer_owner.items():
             image = self._images[key]
             layer = next(layer for layer in image.layers if layer.label == label)
-            self._findings[layer.digest] = _advisories(key, images[key])
+            self._findings[layer.digest] = advisories.get(key, ())
+            self._layer_packages[layer.digest] = inventories.get(key, {})
 
 
-def _advisories(key: str, spec: Mapping[str, Any]) -> tuple[Finding, ...]:
-    """Invented, deterministic advisories for one catalog image (older images have more)."""
-    counts = spec.get("vulnerabilities", {})
-    packages = spec.get("packages") or ["busybox", "musl", "openssl", "zlib", "ca-certificates"]
-    rng = random.Random(f"labkit-advisories-{key}")
-    findings = []
-    for severity in SEVERITIES:
-        for _ in range(counts.get(severity, 0)):
-            package = rng.choice(packages)
-            major, minor = rng.randint(1, 3), rng.randint(0, 12)
-            number = rng.randint(1000, 9999)
-            findings.append(
-                Finding(
-                    id=f"LABKIT-SIM-{rng.randint(2019, 2026)}-{number}",
-                    package=package,
-                    installed=f"{major}.{minor}.{rng.randint(0, 9)}",
-                    fixed_in=f"{major}.{minor + 1}.0",
-                    severity=severity,
-                    title=f"simulated {severity} issue in {package}",
-                )
+def _family(key: str) -> tuple[str, str]:
+    """A catalog key's family (the releases one package line runs through) and its version:
+    ``alpine-3.18`` -> (``alpine``, ``3.18``); ``nginx-1.27-alpine`` -> (``nginx-alpine``, ...)."""
+    name, _, rest = key.partition("-")
+    version, _, suffix = rest.partition("-")
+    return (f"{name}-{suffix}" if suffix else name), version
+
+
+def _version_text(numbers: tuple[int, ...]) -> str:
+    return ".".join(str(n) for n in numbers)
+
+
+@cache
+def _scan_model() -> tuple[dict[str, dict[str, str]], dict[str, tuple[Finding, ...]]]:
+    """Invented, deterministic inventories and advisories for the catalog's images.
+
+    Each image has an inventory: every package it installs, at one version. Within a family,
+    releases are ordered by date and each newer release ships a newer version of every
+    package. An advisory applies to a range of one package's versions (``>= introduced,
+    < fixed``); an image is affected when its version falls in the range, so a newer tag
+    fixes the advisories whose fixed version it ships. The ranges are chosen so that each
+    image has exactly the catalog's count of findings per severity.
+    """
+    images = _catalog()["images"]
+    families: dict[str, list[str]] = {}
+    for key, spec in images.items():
+        if "vulnerabilities" in spec or "packages" in spec:
+            families.setdefault(_family(key)[0], []).append(key)
+    inventories: dict[str, dict[str, str]] = {}
+    advisories: dict[str, list[Finding]] = {}
+    for family, keys in sorted(families.items()):
+        keys.sort(key=lambda k: (images[k].get("created", ""), k))
+        packages = list(
+            images[keys[0]].get("packages")
+            or ["busybox", "musl", "openssl", "zlib", "ca-certificates"]
+        )
+        rng = random.Random(f"labkit-scan-{family}")
+        start = {p: (rng.randint(1, 3), rng.randint(0, 9), rng.randint(0, 5)) for p in packages}
+        steps = {p: rng.choice((1, 1, 2)) for p in packages}
+        version: dict[str, list[tuple[int, ...]]] = {p: [] for p in packages}
+        for index, key in enumerate(keys):
+            inventory = {}
+            for package in packages:
+                major, minor, patch = start[package]
+                numbers = (major, minor + index * steps[package], patch)
+                version[package].append(numbers)
+                inventory[package] = _version_text(numbers)
+            inventories[key] = inventory
+            advisories[key] = []
+        for severity in SEVERITIES:
+            open_ones: list[tuple[str, int, str]] = []  # (package, introduced index, id)
+            for index, key in enumerate(keys):
+                wanted = images[key].get("vulnerabilities", {}).get(severity, 0)
+                while len(open_ones) > wanted:  # this release fixes the oldest ones
+                    package, since, ident = open_ones.pop(0)
+                    _close(advisories, keys, version, package, since, index, ident, severity)
+                while len(open_ones) < wanted:  # new in this release
+                    package = rng.choice(packages)
+                    ident = f"LABKIT-SIM-{rng.randint(2019, 2026)}-{rng.randint(1000, 9999)}"
+                    open_ones.append((package, index, ident))
+            for package, since, ident in open_ones:  # no release fixes these yet
+                _close(advisories, keys, version, package, since, len(keys), ident, severity)
+    return inventories, {key: tuple(found) for key, found in advisories.items()}
+
+
+def _close(
+    advisories: dict[str, list[Finding]],
+    keys: list[str],
+    version: Mapping[str, list[tuple[int, ...]]],
+    package: str,
+    since: int,
+    until: int,
+    ident: str,
+    severity: str,
+) -> None:
+    """Record an advisory on ``package`` for the releases ``keys[since:until]``."""
+    introduced = _version_text(version[package][since])
+    fixed = _version_text(version[package][until]) if until < len(keys) else ""
+    affected = f">= {introduced}, < {fixed}" if fixed else f">= {introduced} (no fix yet)"
+    for index in range(since, until):
+        advisories[keys[index]].append(
+            Finding(
+                id=ident,
+                package=package,
+                installed=_version_text(version[package][index]),
+                fixed_in=fixed,
+                severity=severity,
+                title=f"simulated {severity} issue in {package}",
+                affected=affected,
             )
-    return tuple(findings)
+        )
 
 
 # -- Hub actions --------------------------------------------------------------------------

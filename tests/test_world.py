@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 
 import pytest
@@ -571,3 +572,41 @@ def test_replay_with_a_variant_sets_up_the_world_first() -> None:
     bare = World.replay(world.events)
     assert "varuser/thing" not in bare.registry().repository_paths()
     assert len(bare.events) == len(world.events) - 1
+
+
+# ----------------------------------------------------------------------------------------
+# The scan: an inventory per image, advisories on version ranges
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.split("."))
+
+
+SCANNED = ("alpine:3.5", "alpine:3.18", "alpine:3.19", "alpine:3.20", "alpine:3.21")
+
+
+@pytest.mark.parametrize("reference", [*SCANNED, "ubuntu:20.04", "nginx:1.26", "python:3.12"])
+def test_a_scan_lists_each_package_once_and_findings_on_its_version(reference, world):
+    report = world.scan(reference)
+    names = [name for name, _ in report.packages]
+    assert names and len(names) == len(set(names))  # one version per package
+    inventory = dict(report.packages)
+    for finding in report.findings:
+        assert finding.installed == inventory[finding.package]
+        low = finding.affected.removeprefix(">= ").split(",")[0].split(" ")[0]
+        assert _version(low) <= _version(finding.installed)
+        if finding.fixed_in:
+            assert _version(finding.installed) < _version(finding.fixed_in)
+            assert finding.affected == f">= {low}, < {finding.fixed_in}"
+
+
+def test_newer_tags_ship_newer_packages_and_fix_advisories(world):
+    reports = [world.scan(reference) for reference in SCANNED]
+    for older, newer in itertools.pairwise(reports):
+        old, new = dict(older.packages), dict(newer.packages)
+        assert all(_version(new[p]) > _version(v) for p, v in old.items())
+    fixed = {f.id for f in reports[0].findings} - {f.id for f in reports[-1].findings}
+    assert fixed and reports[-1].findings == ()
+    newest = dict(reports[-1].packages)
+    for finding in reports[0].findings:  # the newest tag ships a fixed version of each
+        assert _version(newest[finding.package]) >= _version(finding.fixed_in)

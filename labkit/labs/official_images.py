@@ -420,6 +420,31 @@ def _best_tag(name: str, tags: tuple[str, ...]) -> str:
     return min(tags, key=lambda t: (_serious(name, t), _total(name, t)))
 
 
+def _why_not(name: str, tag: str, best: str) -> str:
+    """Why ``name:tag`` is the worse base: its most serious finding, the version it ships,
+    the range the advisory covers, and the version the better tag ships."""
+    from labkit.world import _scan_model
+
+    inventories, advisories = _scan_model()
+    tags = official_tags(name)
+    found = advisories.get(tags[tag], ())
+    if not found:
+        return ""
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    worst = min(found, key=lambda f: (order[f.severity], f.id))
+    from labkit.world import _family
+
+    better = ""
+    if _family(tags[best])[0] == _family(tags[tag])[0] and worst.fixed_in:
+        shipped = inventories.get(tags[best], {}).get(worst.package)
+        better = f"; `{name}:{best}` ships {worst.package} {shipped}, past the fix"
+    return (
+        f"`{name}:{tag}` has more findings; the worst, {worst.id} ({worst.severity}), is on "
+        f"{worst.package} {worst.installed}, inside the advisory's range "
+        f"({worst.affected}){better}"
+    )
+
+
 def _choose_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(TAG_CHOICES))
     tags = TAG_CHOICES[name]
@@ -427,12 +452,14 @@ def _choose_generate(rng: random.Random, world: Mapping[str, Any]):
     choices = [f"`{name}:{t}`" for t in tags] + [LATEST_CHOICE]
     mistakes = {f"`{name}:{t}`": "more-findings" for t in tags if t != best}
     mistakes[LATEST_CHOICE] = "latest-is-newest"
+    feedback = {f"`{name}:{t}`": _why_not(name, t, best) for t in tags if t != best}
     rng.shuffle(choices)
     return {
         "name": name,
         "tags": list(tags),
         "choices": choices,
         "choice_mistakes": mistakes,
+        "choice_feedback": {c: text for c, text in feedback.items() if text},
     }, f"`{name}:{best}`"
 
 

@@ -45,15 +45,22 @@ class ScanView:
         rows = "".join(
             f"<tr><td>{html.escape(f.severity.upper())}</td><td>{html.escape(f.id)}</td>"
             f"<td>{html.escape(f.package)} {html.escape(f.installed)}</td>"
-            f"<td>{html.escape(f.fixed_in or '—')}</td><td>{html.escape(f.title)}</td></tr>"
+            f"<td>{html.escape(f.affected or '')}</td>"
+            f"<td>{html.escape(f.fixed_in or 'not yet')}</td></tr>"
             for f in report.findings
         )
         table = (
-            "<table><tr><th>severity</th><th>id</th><th>package</th><th>fixed in</th>"
-            f"<th>title</th></tr>{rows}</table>"
+            "<table><tr><th>severity</th><th>advisory</th><th>installed</th>"
+            f"<th>affects versions</th><th>fixed in</th></tr>{rows}</table>"
             if rows
             else "<p>No findings (simulated).</p>"
         )
+        inventory = ", ".join(f"{name} {version}" for name, version in report.packages)
+        if inventory:
+            table = (
+                f"<div><strong>Installed packages</strong> ({len(report.packages)}): "
+                f"{html.escape(inventory)}</div>{table}"
+            )
         return box(
             f"{banner}<div><code>{html.escape(report.reference)}</code> "
             f"<span style='color: {MUTED}'>{html.escape(report.digest)}</span></div>"
