@@ -1,26 +1,30 @@
 # Two commands: `make lab` starts the labs, `make test` runs every test.
 # Both set up everything first: system packages (system-deps), a venv, the project.
+# `make lite` builds the static JupyterLite site (build/lite/: the labs in the browser alone).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+LITE_STAMP := $(VENV)/.installed-lite
+NPM_STAMP := deploy/lite/node_modules/.installed
 # Debian packages the tests need: Chromium for the browser tests,
 # docker-registry (distribution v2) and skopeo for the wire tests; bubblewrap isolates
 # notebooks that `labkit grade --execute` runs.
 SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap nodejs
 PORT ?= 8888
 
-.PHONY: lab test test-fast lint format system-deps venv node-deps nbgrader-lib bench clean
+.PHONY: lab lite serve-lite test test-fast lint format system-deps venv node-deps nbgrader-lib bench clean
 
-lab: venv
+lab: $(LAB_STAMP)
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
 	@root=""; [ "$$(id -u)" = 0 ] && root="--allow-root"; \
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $$root --LabApp.default_url=/lab/tree/00-start-here.ipynb
 
 # Every suite (unit, notebook, slow, browser, lite, hub) in one pytest session: each phase of
 # the make prints its time, and pytest prints each suite's wall and CPU time at the end.
-test: system-deps venv node-deps nbgrader-lib lint
+test: system-deps venv node-deps nbgrader-lib lint $(NPM_STAMP)
 	@.ci/phase "tests (every suite)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # For quick local iteration (at most 90 s on 2 cores): everything but the browser, slow
@@ -28,6 +32,14 @@ test: system-deps venv node-deps nbgrader-lib lint
 FAST_MARKS := not browser and not slow and not lite and not hub
 test-fast: venv lint
 	@.ci/phase "tests ($(FAST_MARKS))" $(BIN)/python -m pytest -m "$(FAST_MARKS)" $(PYTEST_ARGS)
+
+# The JupyterLite site: JupyterLite from PyPI, Pyodide from npm (deploy/lite/package.json),
+# the browser's wheels from PyPI (deploy/lite/requirements.txt). See deploy/lite/build.py.
+lite: $(LITE_STAMP) $(NPM_STAMP)
+	@.ci/phase "lite site" $(BIN)/python deploy/lite/build.py
+
+serve-lite: lite
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory build/lite $(PORT)
 
 lint: venv
 	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check labkit tests bench'
@@ -64,6 +76,23 @@ $(STAMP): pyproject.toml
 	  $(BIN)/python -m pip install --quiet -e ".[test]"'
 	@touch $(STAMP)
 
+# `make lab` needs the labs' runtime, JupyterLab and the served registry (extras lab, server);
+# `make lite` the site's build tools (extra lite). A full test venv has both already.
+$(LAB_STAMP): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@.ci/phase "JupyterLab and the labs' packages" $(BIN)/python -m pip install --quiet -e ".[lab,server]"
+	@touch $@
+
+$(LITE_STAMP): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@.ci/phase "JupyterLite build tools" $(BIN)/python -m pip install --quiet -e ".[lite]"
+	@touch $@
+
+$(NPM_STAMP): deploy/lite/package.json deploy/lite/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: sudo apt-get install -y npm"; exit 1; }
+	@.ci/phase "npm ci (Pyodide)" npm ci --prefix deploy/lite --no-audit --no-fund --silent
+	@touch $@
+
 # Installs the Debian packages above with apt when run as root; otherwise prints the
 # exact apt line and fails. `make lab` runs it with SYSTEM_DEPS_OPTIONAL=1: the labs
 # themselves need no system package, so there a missing one is only a warning.
@@ -87,4 +116,4 @@ bench: venv node-deps nbgrader-lib
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) node_modules deploy/lite/node_modules .pytest_cache .ruff_cache .hypothesis build *.egg-info

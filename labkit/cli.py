@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Packages of the optional extras (pyproject.toml): the labs need none of them.
+_EXTRAS = {"tornado": "server", "tqdm": "grade", "IPython": "grade"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``labkit`` console script; returns the exit status."""
     parser = build_parser()
@@ -43,6 +47,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
+    except ModuleNotFoundError as error:
+        extra = _EXTRAS.get((error.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"labkit {args.command}: needs {error.name}, which is not installed: "
+            f"pip install 'labkit-images[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:  # e.g. `labkit ref --json alpine | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0

@@ -107,7 +107,7 @@ def run_line(
     if prompt and not (user == "" and client.stored_credential(server)):
         _login_widget(client, user, server)
         return None
-    from labkit.server import world_lock
+    from labkit.world import world_lock
 
     with world_lock(client.world):  # a registry served from this kernel shares the world
         if wire:

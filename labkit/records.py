@@ -22,12 +22,14 @@ never silently overwritten.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import getpass
 import html
 import json
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -41,6 +43,7 @@ from labkit.errors import LabkitError
 
 __all__ = [
     "MIME_TYPE",
+    "NO_COURSE_ID",
     "SCHEMA_VERSION",
     "AnswerEntry",
     "CorruptRecord",
@@ -57,6 +60,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 MIME_TYPE = "application/vnd.labkit.record+json"
 ANSWERS_FOLDER = "labkit-answers"
+#: A record file handed in on its own (downloaded from the browser): ``<lab>.labkit.json``.
+RECORD_FILE_SUFFIX = ".labkit.json"
 LOCK_TIMEOUT = 10.0
 
 
@@ -224,6 +229,25 @@ def merge_records(disk: Record, mine: Record) -> Record:
 # -- the store on disk ----------------------------------------------------------------------------
 
 
+_NO_LOCKS = {
+    code
+    for code in (getattr(errno, n, None) for n in ("ENOSYS", "ENOTSUP", "EOPNOTSUPP", "ENOLCK"))
+    if code is not None
+}
+
+
+def _lockf() -> Any:
+    """``fcntl.lockf``, or None where the platform has none (Pyodide, Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    lockf = getattr(fcntl, "lockf", None)
+    if lockf is None or not hasattr(fcntl, "LOCK_EX"):
+        return None
+    return lockf
+
+
 class RecordStore:
     """Records in ``<folder>/labkit-answers/<lab>.json``, locked, atomic and merged."""
 
@@ -239,10 +263,19 @@ class RecordStore:
 
     @contextlib.contextmanager
     def locked(self, lab: str) -> Iterator[None]:
-        """Hold the lab's lock (``fcntl.lockf`` on ``<lab>.json.lock``), waiting up to timeout."""
+        """Hold the lab's lock (``fcntl.lockf`` on ``<lab>.json.lock``), waiting up to timeout.
+
+        Where there is no such lock (Pyodide's ``fcntl`` has no ``lockf``, and in the browser
+        one kernel owns the notebook's folder; Windows has no ``fcntl``), writes stay atomic
+        and merged, only unlocked.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lockf = _lockf()
+        if lockf is None:
+            yield
+            return
         import fcntl
 
-        self.folder.mkdir(parents=True, exist_ok=True)
         lock_path = self.path(lab).with_name(f"{lab}.json.lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -250,9 +283,11 @@ class RecordStore:
             delay = 0.005
             while True:
                 try:
-                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except OSError as error:
+                    if error.errno in _NO_LOCKS:  # the file system has no record locks
+                        break
                     if error.errno not in (errno.EACCES, errno.EAGAIN):
                         raise
                     if time.monotonic() >= deadline:
@@ -264,7 +299,8 @@ class RecordStore:
             try:
                 yield
             finally:
-                fcntl.lockf(fd, fcntl.LOCK_UN)
+                with contextlib.suppress(OSError):
+                    lockf(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
 
@@ -392,6 +428,23 @@ def record_bundle(record: Record) -> dict[str, Any]:
     return {MIME_TYPE: record.to_json(), "text/plain": text, "text/html": page}
 
 
+def record_file_name(record: Record) -> str:
+    """The name a record is downloaded under: ``<lab>.labkit.json``."""
+    return f"{record.lab}{RECORD_FILE_SUFFIX}"
+
+
+def record_download_html(record: Record) -> str:
+    """A one-click download of the record file: an ``<a download>`` with a ``data:`` URL (no
+    server and no front-end code needed, so it works in JupyterLite too)."""
+    data = json.dumps(record.to_json(), indent=1, ensure_ascii=False) + "\n"
+    url = "data:application/json;base64," + base64.b64encode(data.encode("utf-8")).decode("ascii")
+    name = record_file_name(record)
+    return (
+        f"<a class='labkit-record-download' download='{html.escape(name)}' "
+        f"href='{url}'>Download {html.escape(name)}</a>"
+    )
+
+
 def records_from_notebook(notebook: Mapping[str, Any]) -> list[Record]:
     """Every record carried by a saved notebook's outputs (a parsed .ipynb, plain JSON).
 
@@ -422,6 +475,16 @@ def records_from_notebook(notebook: Mapping[str, Any]) -> list[Record]:
 # -- who the student is --------------------------------------------------------------------------
 
 STUDENT_ID_FILE = Path(".labkit") / "student-id"
+#: In the browser (JupyterLite) ``~`` lives in memory only; the notebook's folder is kept in
+#: the browser's storage, so the course id is kept there too, beside the records.
+BROWSER_ID_FILE = Path(ANSWERS_FOLDER) / "course-id.txt"
+#: The student id of work done in the browser before a course id was saved.
+NO_COURSE_ID = "no-course-id"
+
+
+def in_browser() -> bool:
+    """True in Pyodide (JupyterLite): no server, no threads, ``~`` in memory."""
+    return sys.platform == "emscripten"
 
 
 def _student_id_path() -> Path:
@@ -429,30 +492,45 @@ def _student_id_path() -> Path:
     return Path(home) / STUDENT_ID_FILE
 
 
+def _student_id_paths() -> list[Path]:
+    """Where the course id is kept, the lasting place first."""
+    if in_browser():
+        return [Path.cwd() / BROWSER_ID_FILE, _student_id_path()]
+    return [_student_id_path()]
+
+
 def remember_student(student: str) -> Path:
-    """Keep the course id the student gave in 00-start-here (``~/.labkit/student-id``)."""
+    """Keep the course id the student gave in 00-start-here (``~/.labkit/student-id``; in the
+    browser also ``labkit-answers/course-id.txt`` beside the notebook, which lasts)."""
     student = student.strip()
     if not student or "\n" in student:
         raise LabkitError("a student id is one non-empty line")
-    path = _student_id_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(student + "\n", encoding="utf-8")
-    return path
+    if student == NO_COURSE_ID:
+        raise LabkitError(f"{NO_COURSE_ID!r} is what labkit calls work without a course id")
+    paths = _student_id_paths()
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(student + "\n", encoding="utf-8")
+    return paths[0]
 
 
 def remembered_student() -> str | None:
-    try:
-        text = _student_id_path().read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return text or None
+    for path in _student_id_paths():
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text:
+            return text
+    return None
 
 
 def resolve_student(explicit: str | None = None) -> tuple[str, str]:
     """``(student id, where it came from)``.
 
     When ``LABKIT_GRADING`` is set, ``LABKIT_STUDENT`` wins. Otherwise: ``explicit``, the
-    remembered course id, ``LABKIT_STUDENT``, ``JUPYTERHUB_USER``, the local user name.
+    remembered course id, ``LABKIT_STUDENT``, ``JUPYTERHUB_USER``, the local user name (in
+    the browser, where every user has the same name: :data:`NO_COURSE_ID`).
     """
     env = os.environ
     if env.get("LABKIT_GRADING") and env.get("LABKIT_STUDENT", "").strip():
@@ -461,10 +539,12 @@ def resolve_student(explicit: str | None = None) -> tuple[str, str]:
         return explicit.strip(), "student="
     remembered = remembered_student()
     if remembered:
-        return remembered, str(Path("~") / STUDENT_ID_FILE)
+        return remembered, str(BROWSER_ID_FILE if in_browser() else Path("~") / STUDENT_ID_FILE)
     for name in ("LABKIT_STUDENT", "JUPYTERHUB_USER"):
         if env.get(name, "").strip():
             return env[name].strip(), name
+    if in_browser():  # every browser has the same user name: no variant is anyone's
+        return NO_COURSE_ID, "no course id saved yet"
     try:
         user = getpass.getuser()
     except Exception:

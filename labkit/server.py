@@ -34,7 +34,6 @@ import tempfile
 import threading
 import time
 import uuid
-import weakref
 from asyncio import Future
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ from labkit.blobstore import BlobSource, DiskBlobStore, Received
 from labkit.errors import RegistryError
 from labkit.registry import DIGEST_PATTERN, NAME_PATTERN, Registry
 from labkit.transport import routes
-from labkit.world import World
+from labkit.world import World, world_lock
 
 __all__ = [
     "TOKEN_LIFETIME",
@@ -86,9 +85,6 @@ MAX_BLOB_BYTES = 1 << 42  # a blob upload has no practical limit (4 TiB)
 MAX_URI_BYTES = 1 << 20  # Go's http.DefaultMaxHeaderBytes: longer gets 431
 MAX_HEADER_BYTES = 8 << 20  # tornado reads this much of a request head (then resets)
 
-_LOCKS: weakref.WeakKeyDictionary[World, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
 # The paths are the route table's (labkit.transport.routes, shared with the clients); each
 # operation's path is answered by one handler here, which checks the method (405 otherwise).
 KINDS = {
@@ -108,15 +104,6 @@ KINDS = {
     "check_blob": "blob",
     "delete_blob": "blob",
 }
-
-
-def world_lock(world: World) -> threading.RLock:
-    """The lock that guards ``world`` against concurrent use by a server and a kernel."""
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(world)
-        if lock is None:
-            lock = _LOCKS[world] = threading.RLock()
-        return lock
 
 
 # -- tokens ---------------------------------------------------------------------------------

@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.errors import LabkitError
 from labkit.exercises import Feedback, Kind, Variant, check_answer, plain_value
-from labkit.records import CorruptRecord, Record, RecordStore, record_bundle, resolve_student
+from labkit.records import (
+    NO_COURSE_ID,
+    CorruptRecord,
+    Record,
+    RecordStore,
+    in_browser,
+    record_bundle,
+    record_download_html,
+    record_file_name,
+    resolve_student,
+)
 
 if TYPE_CHECKING:
     from labkit.client import Client
@@ -547,6 +557,14 @@ class LabSession:
         next step, with an instructor (save, hand in this file) and alone (the result is
         here)."""
         display(self.submission_bundle(), raw=True)
+        link = record_download_html(self.record)
+        display({"text/html": link, "text/plain": record_file_name(self.record)}, raw=True)
+        if self.student == NO_COURSE_ID:
+            print(
+                "These answers are marked as having no course id: give yours here, then run "
+                "this lab's set-up cell again (its variants are made for your id)."
+            )
+            self.course_id_form()
 
     def rules(self) -> None:
         """Show the one set of rules for tries, format errors and credit (every lab)."""
@@ -686,7 +704,13 @@ class Overview:
         if self.unanswered:
             names = ", ".join(f"“{r.title}”" for r in self.unanswered)
             steps.append(f"Not answered yet: {names}. Scroll up to their cells to answer them.")
-        if handing_in:
+        if handing_in and in_browser():
+            steps.append(
+                "With an instructor: hand in the record file that the link below downloads "
+                "(one click), or the notebook itself (File ▸ Download). Your work stays in this "
+                "browser only: clearing the site's data erases it."
+            )
+        elif handing_in:
             steps.append(
                 "With an instructor: save the notebook now (Ctrl+S, or File ▸ Save Notebook) "
                 "and hand in the saved .ipynb file: this cell's output carries your whole "

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,7 @@ from labkit.reference import DEFAULT_DOMAIN, Reference, parse_reference
 from labkit.registry import Registry, Repository
 from labkit.transport import Transport
 
-__all__ = ["Clock", "Event", "Finding", "Hub", "ScanReport", "World"]
+__all__ = ["Clock", "Event", "Finding", "Hub", "ScanReport", "World", "world_lock"]
 
 DEFAULT_TIME = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
 
@@ -1035,3 +1037,23 @@ def _permission(value: str | Permission) -> Permission:
             f"unknown permission {value!r}",
             "Use 'read' (Read-only), 'write' (Read & Write) or 'admin' (Admin).",
         ) from None
+
+
+# -- one lock per world ----------------------------------------------------------------------------
+
+_LOCKS: weakref.WeakKeyDictionary[World, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def world_lock(world: World) -> threading.RLock:
+    """The lock that guards ``world`` against concurrent use by a server and a kernel.
+
+    It lives here, in the core, so that ``%docker`` takes it without importing the server
+    (and tornado): in the browser (Pyodide) there is no server and no thread, and the lock is
+    simply free.
+    """
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(world)
+        if lock is None:
+            lock = _LOCKS[world] = threading.RLock()
+        return lock

@@ -20,8 +20,12 @@ def _name(requirement: str) -> str:
 
 
 def test_environment_yml_names_the_same_packages_as_pyproject():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = {_name(r) for r in pyproject["project"]["dependencies"]}
+    """environment.yml (Binder, conda) runs the labs in JupyterLab: the runtime dependencies
+    plus the ``lab`` and ``server`` extras, and nothing of the grader's or the tests'."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    wanted = {_name(r) for r in [*project["dependencies"], *extras["lab"], *extras["server"]]}
+    wanted -= {"labkit-images"}
     lines = (ROOT / "environment.yml").read_text().splitlines()
     lines = lines[lines.index("dependencies:") :]
     listed = {
@@ -48,7 +52,7 @@ def test_readme_begins_with_the_two_commands():
     assert first_code.group(1).split() == ["make", "lab"] or "make lab" in first_code.group(1)
     head = text[: text.index("make test") + 10]
     assert "make lab" in head
-    assert "mybinder.org" in text and "00-start-here.ipynb" in text
+    assert "mybinder.org" not in text  # no badge for a hosted copy that does not exist
 
 
 def test_ci_runs_the_readme_test_command():
@@ -80,3 +84,16 @@ def test_import_labkit_stays_light():
     code = f"import sys, labkit; print(sorted(m for m in sys.modules if m.startswith({prefixes})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['labkit._version', 'labkit.errors']"
+
+
+def test_the_labs_runtime_is_the_widgets_alone():
+    """What a lab needs installs in the browser (Pyodide): ipywidgets and nothing else; the
+    server, the grader, JupyterLab, the site's build and the tests are extras."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert [_name(r) for r in project["dependencies"]] == ["ipywidgets"]
+    extras = project["optional-dependencies"]
+    assert {"tornado"} == {_name(r) for r in extras["server"]}
+    assert {"jupyterlab", "ipykernel"} <= {_name(r) for r in extras["lab"]}
+    assert {"jupyterlite-core", "jupyterlite-pyodide-kernel"} == {_name(r) for r in extras["lite"]}
+    test = extras["test"]
+    assert any(r.startswith("labkit-images[") and "server" in r and "grade" in r for r in test)

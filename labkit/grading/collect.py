@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.errors import LabkitError
-from labkit.records import ANSWERS_FOLDER, MIME_TYPE, CorruptRecord, Record
+from labkit.records import ANSWERS_FOLDER, MIME_TYPE, RECORD_FILE_SUFFIX, CorruptRecord, Record
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -156,6 +156,11 @@ def read_record_file(path: Path, inside: Path | None = None) -> RecordFile:
         return RecordFile(path.name, None, f"{path.name} nests too deeply to read")
 
 
+def _record_student(path: Path) -> str | None:
+    record = read_record_file(path).record
+    return record.student if record is not None else None
+
+
 def lab_of_notebook(sources: Iterable[str]) -> str | None:
     """The lab a notebook's setup cell starts (``labkit.start("<lab>")``), or None."""
     for source in sources:
@@ -271,10 +276,13 @@ def _notebooks_in(folder: Path) -> list[Path]:
 
 
 def _answer_files(folder: Path) -> list[Path]:
+    """``labkit-answers/*.json``, and record files downloaded from the browser
+    (``<lab>.labkit.json``, handed in like a notebook) beside the notebooks."""
     answers = folder / ANSWERS_FOLDER
-    if not answers.is_dir():
-        return []
-    return sorted(p for p in answers.glob("*.json") if not p.name.startswith("."))
+    found = [p for p in folder.glob(f"*{RECORD_FILE_SUFFIX}") if p.is_file()]
+    if answers.is_dir():
+        found += [p for p in answers.glob("*.json") if not p.name.startswith(".")]
+    return sorted(found)
 
 
 def _student_folder(student: str, folder: Path, layout: str) -> Submission | None:
@@ -343,6 +351,11 @@ def collect(
                 student = match.group("student")
             elif entry.suffix == ".ipynb":
                 student = entry.stem
+            elif entry.name.endswith(RECORD_FILE_SUFFIX):
+                # a record downloaded from the browser names its student inside
+                student = _record_student(entry)
+                if student is None:
+                    continue
             else:
                 continue  # a stray .json in a flat folder names no student
             notebooks, records = flat.setdefault(student, ([], []))

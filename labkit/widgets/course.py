@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from labkit.errors import LabkitError
-from labkit.records import remember_student
+from labkit.records import NO_COURSE_ID, remember_student
 from labkit.widgets.style import badge
 
 __all__ = ["CourseIdForm"]
@@ -29,7 +29,7 @@ class CourseIdForm:
             value=(
                 f"<span>Your variants are now for <code>{html.escape(current)}</code>"
                 f" (from {html.escape(source)}).</span>"
-                if current
+                if current and current != NO_COURSE_ID
                 else ""
             )
         )
