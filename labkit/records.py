@@ -29,7 +29,6 @@ import getpass
 import html
 import json
 import os
-import sys
 import tempfile
 import time
 import warnings
@@ -39,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from labkit.browser import in_browser
 from labkit.errors import LabkitError
 
 __all__ = [
@@ -361,7 +361,8 @@ class RecordStore:
             f"{aside.name} and this student's record was started on its own"
         )
         self.problems.append(message)
-        warnings.warn(message, RecordWarning, stacklevel=4)
+        if whose != f"student {NO_COURSE_ID!r}":  # answers given before a course id was saved
+            warnings.warn(message, RecordWarning, stacklevel=4)
         return aside
 
     def _write(self, record: Record) -> None:
@@ -480,11 +481,6 @@ STUDENT_ID_FILE = Path(".labkit") / "student-id"
 BROWSER_ID_FILE = Path(ANSWERS_FOLDER) / "course-id.txt"
 #: The student id of work done in the browser before a course id was saved.
 NO_COURSE_ID = "no-course-id"
-
-
-def in_browser() -> bool:
-    """True in Pyodide (JupyterLite): no server, no threads, ``~`` in memory."""
-    return sys.platform == "emscripten"
 
 
 def _student_id_path() -> Path:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labkit.browser import in_browser
 from labkit.errors import LabkitError
 from labkit.exercises import Feedback, Kind, Variant, check_answer, plain_value
 from labkit.records import (
@@ -24,7 +25,6 @@ from labkit.records import (
     CorruptRecord,
     Record,
     RecordStore,
-    in_browser,
     record_bundle,
     record_download_html,
     record_file_name,

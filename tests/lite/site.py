@@ -241,13 +241,27 @@ class LitePage:
         return "\n".join(parts)
 
     def errors(self) -> list[str]:
+        """Exceptions the cells raised (stderr is Docker's own, as in a real kernel), and
+        Python warnings."""
         found = []
         for i, cell in enumerate(self.cells()):
             for output in cell.get("outputs") or []:
-                if output.get("output_type") == "error" or output.get("name") == "stderr":
-                    text = output.get("evalue") or "".join(output.get("text") or "")
-                    found.append(f"cell {i}: {output.get('ename', 'stderr')}: {text}"[:400])
+                text = "".join(output.get("text") or "")
+                if output.get("output_type") == "error":
+                    found.append(f"cell {i}: {output.get('ename')}: {output.get('evalue')}"[:400])
+                elif output.get("name") == "stderr" and "Warning:" in text:
+                    found.append(f"cell {i}: {text}"[:400])
         return found
+
+    def read_file(self, path: str) -> str:
+        """A file of the site's storage (the browser's IndexedDB), as JupyterLite serves it."""
+        return self.page.evaluate(
+            """async (p) => {
+                const m = await window.jupyterapp.serviceManager.contents.get(p, {content: true});
+                return typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
+            }""",
+            path,
+        )
 
     def notebook_json(self) -> dict[str, Any]:
         return json.loads(
