@@ -8,6 +8,7 @@ but loopback, so nothing could leave even past the route.
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import importlib.util
@@ -255,13 +256,17 @@ class LitePage:
 
     def read_file(self, path: str) -> str:
         """A file of the site's storage (the browser's IndexedDB), as JupyterLite serves it."""
-        return self.page.evaluate(
+        model = self.page.evaluate(
             """async (p) => {
                 const m = await window.jupyterapp.serviceManager.contents.get(p, {content: true});
-                return typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
+                return {format: m.format, content: typeof m.content === 'string'
+                    ? m.content : JSON.stringify(m.content)};
             }""",
             path,
         )
+        if model["format"] == "base64":  # what the kernel wrote through its drive
+            return base64.b64decode(model["content"]).decode("utf-8")
+        return model["content"]
 
     def notebook_json(self) -> dict[str, Any]:
         return json.loads(
