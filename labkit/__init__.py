@@ -28,7 +28,7 @@ _LAZY = {
     "explain": "labkit.reference",
     "parse_reference": "labkit.reference",
     "World": "labkit.world",
-    "Result": "labkit.engine",
+    "Result": "labkit.shell",
     "start": "labkit.session",
 }
 

@@ -12,9 +12,9 @@ import hashlib
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from labkit.engine import Engine, Result
+from labkit.engine import Engine
 from labkit.errors import LabkitTypeError
-from labkit.shell import display_line, execute, split_here_string
+from labkit.shell import Result, display_line, execute, split_here_string
 
 if TYPE_CHECKING:  # type-only: nothing here imports the world at run time
     from labkit.world import Event

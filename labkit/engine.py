@@ -55,52 +55,28 @@ if TYPE_CHECKING:  # type-only: the engine never imports the world at run time
 __all__ = [
     "CommandFailed",
     "Engine",
+    "LayerStatus",
     "LocalImage",
-    "Printer",
-    "Result",
+    "LoginResult",
+    "PullResult",
+    "PulledImage",
+    "PushResult",
+    "PushedTag",
     "daemon_error",
-    "human_duration",
-    "human_size",
     "no_such_host",
 ]
 
-MAX_CONCURRENT_UPLOADS = 5
-UNENCRYPTED_WARNING = (
-    "\nWARNING! Your credentials are stored unencrypted in '{path}'.\n"
-    "Configure a credential helper to remove this warning. See\n"
-    "https://docs.docker.com/go/credential-store/\n\n"
-)
-
-
-@dataclass(frozen=True)
-class Result:
-    """What a command printed: stdout, stderr, the exit code, and the pieces in order."""
-
-    stdout: str
-    stderr: str
-    exit_code: int
-    chunks: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
-    def output(self) -> str:
-        """stdout and stderr interleaved as a terminal shows them."""
-        return "".join(text for _, text in self.chunks)
-
-    def __str__(self) -> str:
-        return self.output
-
 
 class CommandFailed(LabkitError):
-    """A command failed: ``text`` goes to stderr as is, then exit ``code``."""
+    """A command failed: ``text`` goes to stderr as is, then exit ``code``. ``partial`` is
+    what the command had done before it failed (a :class:`PullResult` or :class:`PushResult`),
+    which Docker shows before the error."""
 
-    def __init__(self, text: str, code: int = 1) -> None:
+    def __init__(self, text: str, code: int = 1, partial: object | None = None) -> None:
         super().__init__(text)
         self.text = text
         self.code = code
+        self.partial = partial
 
 
 def daemon_error(message: str) -> CommandFailed:
@@ -108,81 +84,67 @@ def daemon_error(message: str) -> CommandFailed:
     return CommandFailed(f"Error response from daemon: {message}")
 
 
-class Printer:
-    """Collects output in the order it is printed."""
+@dataclass(frozen=True)
+class LayerStatus:
+    """One layer's final status in a pull or a push: ``layer`` is its digest (the blob's for a
+    pull, the diff ID for a push); ``status`` is Docker's word for what happened to it."""
 
-    def __init__(self) -> None:
-        self.chunks: list[tuple[str, str]] = []
-
-    def out(self, text: str) -> None:
-        if text:
-            self.chunks.append(("stdout", text))
-
-    def err(self, text: str) -> None:
-        if text:
-            self.chunks.append(("stderr", text))
-
-    def line(self, text: str = "") -> None:
-        self.out(text + "\n")
-
-    def result(self, exit_code: int) -> Result:
-        stdout = "".join(t for s, t in self.chunks if s == "stdout")
-        stderr = "".join(t for s, t in self.chunks if s == "stderr")
-        return Result(stdout, stderr, exit_code, tuple(self.chunks))
+    layer: str
+    status: str  # Already exists | Pull complete | Pushed | Layer already exists | Mounted from X
 
 
-# -- formatting like Docker's go-units and tabwriter -------------------------------------------
+@dataclass(frozen=True)
+class PulledImage:
+    """One image of a pull: ``label`` is moby's tagOrDigest; ``layers`` are empty when the
+    image was already here; ``digest`` is None when the pull failed while downloading."""
+
+    ref: Reference
+    label: str
+    layers: tuple[LayerStatus, ...] = ()
+    digest: str | None = None
+    updated: bool = False
 
 
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration: "3 minutes", "About an hour", "2 weeks", ..."""
-    whole = int(seconds)
-    if whole < 1:
-        return "Less than a second"
-    if whole == 1:
-        return "1 second"
-    if whole < 60:
-        return f"{whole} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
+@dataclass(frozen=True)
+class PullResult:
+    """What ``docker pull`` did: every image (one, or each tag with ``-a``)."""
+
+    ref: Reference
+    images: tuple[PulledImage, ...]
+
+    @property
+    def downloaded(self) -> bool:
+        """Whether anything new arrived ("Downloaded newer image" rather than "up to date")."""
+        return any(image.updated for image in self.images)
 
 
-def human_size(size: float) -> str:
-    """go-units HumanSizeWithPrecision(size, 3): "7.8MB", "12.3kB", "512B"."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    index = 0
-    while size >= 1000 and index < len(units) - 1:
-        size /= 1000
-        index += 1
-    return f"{size:.3g}{units[index]}"
+@dataclass(frozen=True)
+class PushedTag:
+    """One tag of a push: the layers, top first, with their status; the manifest's digest
+    and size. A failed push has no digest, and ``pending`` names the layers not reached."""
+
+    tag: str
+    layers: tuple[LayerStatus, ...]
+    digest: str | None = None
+    size: int = 0
+    pending: tuple[str, ...] = ()
 
 
-def tabulate(rows: list[list[str]]) -> str:
-    """Go's tabwriter as Docker's tables use it: minwidth 10, padding 3, last cell unpadded."""
-    widths = [0] * (max(map(len, rows)) - 1)
-    for row in rows:
-        for i, cell in enumerate(row[:-1]):
-            widths[i] = max(widths[i], len(cell) + 3, 10)
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        lines.append("".join(cells) + row[-1])
-    return "\n".join(lines) + "\n"
+@dataclass(frozen=True)
+class PushResult:
+    """What ``docker push`` did: the repository and each tag pushed."""
+
+    repository: str
+    tags: tuple[PushedTag, ...]
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A successful login: whether the credentials were written (Docker then warns that
+    they are stored unencrypted, in ``config_path``)."""
+
+    stored: bool
+    config_path: str
 
 
 class Engine:
@@ -246,7 +208,7 @@ class Engine:
 
     # -- pull ----------------------------------------------------------------------------
 
-    def pull(self, ref: Reference, out: Printer, *, all_tags: bool, progress: bool) -> None:
+    def pull(self, ref: Reference, *, all_tags: bool) -> PullResult:
         """Pull ``ref`` (already normalized; name only when ``all_tags``)."""
         registry = self.registry_host(ref.domain)
         principal = self.principal_for(ref.domain)
@@ -258,23 +220,20 @@ class Engine:
             targets = [ref.with_tag(tag) for tag in tags]
         else:
             targets = [ref]
-        downloaded = False
+        done: list[PulledImage] = []
         for target in targets:
-            downloaded |= self._pull_one(
-                registry, principal, target, out, progress, first=target is targets[0]
-            )
-        status = "Downloaded newer image for" if downloaded else "Image is up to date for"
-        out.line(f"Status: {status} {ref.familiar}")
+            try:
+                done.append(self._pull_one(registry, principal, target, first=not done))
+            except CommandFailed as failure:
+                partial = [*done, *([failure.partial] if failure.partial else [])]
+                raise CommandFailed(
+                    failure.text, failure.code, PullResult(ref, tuple(partial))
+                ) from None
+        return PullResult(ref, tuple(done))
 
     def _pull_one(
-        self,
-        registry: str,
-        principal: Principal,
-        ref: Reference,
-        out: Printer,
-        progress: bool,
-        first: bool,
-    ) -> bool:
+        self, registry: str, principal: Principal, ref: Reference, *, first: bool
+    ) -> PulledImage:
         reference = ref.digest or ref.tag
         try:
             stored = self.transport.get_manifest(registry, principal, ref.path, reference)
@@ -290,48 +249,42 @@ class Engine:
         # moby distribution/pull_v2.go:345-356,387 (v28.2.2): tagOrDigest is the whole
         # reference for a digest ("docker.io/library/alpine@sha256:..."; before 28 the digest
         # alone), the tag otherwise; the client sends no tag with a digest
-        label = f"{ref.domain}/{ref.path}@{ref.digest}" if ref.digest else ref.tag
-        out.line(f"{label}: Pulling from {ref.path}")
+        label = f"{ref.domain}/{ref.path}@{ref.digest}" if ref.digest else str(ref.tag)
         image_id = sha256_digest(config)
-        layers_downloaded = False
+        updated = False
+        statuses: list[LayerStatus] = []
         if self.store.image(image_id) is None:
             diff_ids = json.loads(config)["rootfs"]["diff_ids"]
             chains = chain_ids(diff_ids)
             local: list[LocalLayer] = []
-            statuses: list[tuple[str, str]] = []
             for descriptor, diff_id, chain in zip(manifest.layers, diff_ids, chains, strict=True):
-                layer_id = short_id(descriptor.digest)
                 existing = self.store.layer(chain)
                 if existing is not None:
                     local.append(existing)
-                    statuses.append((layer_id, "Already exists"))
+                    statuses.append(LayerStatus(descriptor.digest, "Already exists"))
                     continue
                 blob = self.transport.get_blob(registry, principal, ref.path, descriptor.digest)
+                problem = None
                 if sha256_digest(blob) != descriptor.digest:
-                    raise CommandFailed(
-                        f"filesystem layer verification failed for digest {descriptor.digest}"
-                    )
-                tar = gzip.decompress(blob)
-                if sha256_digest(tar) != diff_id:
-                    raise CommandFailed(f"layer diff ID mismatch for {descriptor.digest}")
+                    problem = f"filesystem layer verification failed for digest {descriptor.digest}"
+                else:
+                    tar = gzip.decompress(blob)
+                    if sha256_digest(tar) != diff_id:
+                        problem = f"layer diff ID mismatch for {descriptor.digest}"
+                if problem is not None:
+                    raise CommandFailed(problem, partial=PulledImage(ref, label))
                 local.append(LocalLayer(diff_id, chain, descriptor.digest, blob, len(tar)))
-                statuses.append((layer_id, "Pull complete"))
-            if progress:
-                _pull_progress(out, statuses)
-            else:
-                for layer_id, status in statuses:
-                    out.line(f"{layer_id}: {status}")
+                statuses.append(LayerStatus(descriptor.digest, "Pull complete"))
             self.store.add_image(LocalImage(image_id, config, tuple(local)))
-            layers_downloaded = True
+            updated = True
         for layer in self.store.layers_of(image_id):
             self.store.remember_source(layer.diff_id, registry, ref.path)
-        out.line(f"Digest: {stored.digest}")
         new_digest = self.store.set_digest(digest_key(ref, stored.digest), image_id)
         if ref.digest and new_digest:
-            layers_downloaded = True  # moby: a new digest reference counts as an update
+            updated = True  # moby: a new digest reference counts as an update
         if ref.tag and not ref.digest and self.store.set_tag(tag_key(ref), image_id):
-            layers_downloaded = True
-        return layers_downloaded
+            updated = True
+        return PulledImage(ref, label, tuple(statuses), stored.digest, updated)
 
     def _pick_platform(
         self, registry: str, principal: Principal, ref: Reference, index: Any
@@ -344,10 +297,9 @@ class Engine:
 
     # -- push ----------------------------------------------------------------------------
 
-    def push(self, ref: Reference, out: Printer, *, all_tags: bool, progress: bool) -> None:
+    def push(self, ref: Reference, *, all_tags: bool) -> PushResult:
         """Push ``ref`` (tagged, or name only with ``all_tags``) as Docker's classic store does."""
         name = f"{ref.domain}/{ref.path}"
-        out.line(f"The push refers to repository [{name}]")
         registry = self.transport.canonical_host(ref.domain)
         associated = [t for t in self.store.tags() if t.rpartition(":")[0] == name]
         if not associated:
@@ -359,15 +311,20 @@ class Engine:
         else:
             if not self.store.has_tag(f"{name}:{ref.tag}"):
                 raise CommandFailed(f"tag does not exist: {ref.familiar}")
-            tags = [ref.tag]
+            tags = [str(ref.tag)]
         if registry is None:
             raise CommandFailed(no_such_host(ref.domain))
         principal = self.principal_for(ref.domain)
         pushed: set[str] = set()
+        done: list[PushedTag] = []
         for tag in tags:
             image = self.store.find(f"{name}:{tag}")
             assert image is not None  # the tag was listed above
-            self._push_image(registry, principal, ref, tag, image, out, progress, pushed)
+            result, error = self._push_image(registry, principal, ref, tag, image, pushed)
+            done.append(result)
+            if error is not None:
+                raise CommandFailed(error, partial=PushResult(name, tuple(done)))
+        return PushResult(name, tuple(done))
 
     def _push_image(
         self,
@@ -376,20 +333,15 @@ class Engine:
         ref: Reference,
         tag: str,
         image: LocalImage,
-        out: Printer,
-        progress: bool,
         pushed: set[str],
-    ) -> None:
+    ) -> tuple[PushedTag, str | None]:
+        """The tag pushed, or as far as it got and the registry's error."""
         layers = list(reversed(image.layers))  # Docker walks from the top layer down
-        statuses: list[tuple[str, str]] = []
+        statuses: list[LayerStatus] = []
         try:
             for layer in layers:
-                statuses.append(
-                    (
-                        short_id(layer.diff_id),
-                        self._push_layer(registry, principal, ref.path, layer, pushed),
-                    )
-                )
+                state = self._push_layer(registry, principal, ref.path, layer, pushed)
+                statuses.append(LayerStatus(layer.diff_id, state))
             config_digest = image.id
             if not self._blob_exists(registry, principal, ref.path, config_digest):
                 self.transport.push_blob(registry, principal, ref.path, config_digest, image.config)
@@ -398,23 +350,12 @@ class Engine:
                 registry, principal, ref.path, tag, manifest, MEDIA_TYPE_DOCKER_MANIFEST
             )
         except RegistryError as error:
-            done = len(statuses)
-            for index, layer in enumerate(layers):
-                if index < done:
-                    state = statuses[index][1]
-                else:
-                    state = "Preparing" if index < MAX_CONCURRENT_UPLOADS else "Waiting"
-                out.line(f"{short_id(layer.diff_id)}: {state}")
-            raise CommandFailed(str(error)) from None
-        if progress:
-            _push_progress(out, statuses)
-        else:
-            for layer_id, state in statuses:
-                out.line(f"{layer_id}: {state}")
+            pending = tuple(layer.diff_id for layer in layers[len(statuses) :])
+            return PushedTag(tag, tuple(statuses), pending=pending), str(error)
         for layer in image.layers:
             self.store.remember_source(layer.diff_id, registry, ref.path)
         self.store.set_digest(digest_key(ref, digest), image.id)
-        out.line(f"{tag}: digest: {digest} size: {len(manifest)}")
+        return PushedTag(tag, tuple(statuses), digest, len(manifest)), None
 
     def _push_layer(
         self, registry: str, principal: Principal, path: str, layer: LocalLayer, pushed: set[str]
@@ -446,9 +387,11 @@ class Engine:
             raise daemon_error(f"No such image: {_no_such(source)}")
         self.store.set_tag(str(target), image.id)
 
-    def remove(self, text: str, out: Printer, *, force: bool) -> None:
-        """``docker rmi``: untag, and delete the image once nothing refers to it."""
+    def remove(self, text: str, *, force: bool) -> list[tuple[str, str]]:
+        """``docker rmi``: untag, and delete the image once nothing refers to it. What was
+        done, in order: ("Untagged", familiar reference) and ("Deleted", image or layer ID)."""
         image = self.get_image(text)
+        done: list[tuple[str, str]] = []
         by_id = _looks_like_id(text, image.id)
         if by_id:
             refs = self.store.refs_of(image.id)
@@ -458,38 +401,30 @@ class Engine:
                     "image is referenced in multiple repositories"
                 )
             for ref in refs:
-                self._untag(ref, out)
+                done.append(self._untag(ref))
         else:
             ref = parse_reference(text)
             if ref.digest:
-                key = f"{ref.domain}/{ref.path}@{ref.digest}"
-                self._untag(key, out)
+                done.append(self._untag(f"{ref.domain}/{ref.path}@{ref.digest}"))
             else:
-                key = str(ref.with_default_tag())
-                self._untag(key, out)
+                done.append(self._untag(str(ref.with_default_tag())))
                 name = f"{ref.domain}/{ref.path}"
                 if not any(t.rpartition(":")[0] == name for t in self.store.tags_of(image.id)):
                     for digest_ref in self.store.digests_of(image.id):
                         if digest_ref.split("@")[0] == name:
-                            self._untag(digest_ref, out)
+                            done.append(self._untag(digest_ref))
         if not self.store.refs_of(image.id):
-            self._delete(image, out)
+            deleted = self.store.delete_image(image.id)
+            done += [("Deleted", image.id), *(("Deleted", chain) for chain in deleted)]
+        return done
 
-    def _untag(self, key: str, out: Printer) -> None:
+    def _untag(self, key: str) -> tuple[str, str]:
         self.store.untag(key)
-        out.line(f"Untagged: {_familiar(key)}")
-
-    def _delete(self, image: LocalImage, out: Printer) -> None:
-        deleted = self.store.delete_image(image.id)
-        out.line(f"Deleted: {image.id}")
-        for chain_id in deleted:
-            out.line(f"Deleted: {chain_id}")
+        return ("Untagged", _familiar(key))
 
     # -- login, logout ----------------------------------------------------------------------
 
-    def login(
-        self, server: str | None, username: str, secret: str, out: Printer, *, store: bool = True
-    ) -> None:
+    def login(self, server: str | None, username: str, secret: str) -> LoginResult:
         """Log in to ``server`` (Docker Hub by default) and store the credentials."""
         host = _server_host(server)
         registry = self.registry_host(host)
@@ -522,9 +457,7 @@ class Engine:
             "token_id": principal.token_id,
             "stored": not unchanged,
         }
-        if store and not unchanged:
-            out.err(UNENCRYPTED_WARNING.format(path=f"{self.config_dir}/config.json"))
-        out.line("Login Succeeded")
+        return LoginResult(not unchanged, f"{self.config_dir}/config.json")
 
     def _replayed_login(self, registry: str, username: str) -> Principal | None:
         recorded = (self._replaying or {}).get("login") or {}
@@ -545,20 +478,19 @@ class Engine:
         """The credentials stored for ``server`` (Docker Hub by default), if any."""
         return self.store.credential(_server_host(server))
 
-    def logout(self, server: str | None, out: Printer) -> None:
+    def logout(self, server: str | None) -> str:
         """cli/command/registry/logout.go:38-81: no argument means Docker Hub's entry
         (``https://index.docker.io/v1/``); an argument is named by its host name
         (credentials.ConvertToHostname) and erases only the entries stored under the argument,
         that host name, or ``http://``/``https://`` and the host name, so ``docker logout
-        docker.io`` leaves the Docker Hub login in place."""
+        docker.io`` leaves the Docker Hub login in place. The name the entry goes by."""
         if not server:
             self.store.forget_login(DOCKER_HUB_INDEX_SERVER)
-            out.line(f"Removing login credentials for {DOCKER_HUB_INDEX_SERVER}")
-            return
+            return DOCKER_HUB_INDEX_SERVER
         hostname = server.removeprefix("http://").removeprefix("https://").split("/")[0]
-        out.line(f"Removing login credentials for {hostname}")
         for key in (server, hostname, f"http://{hostname}", f"https://{hostname}"):
             self.store.forget_login(key)
+        return hostname
 
     def config_json(self) -> str:
         """``~/.docker/config.json`` as Docker writes it: base64 ``user:secret``, not encrypted."""
@@ -619,29 +551,6 @@ def _pull_error(error: RegistryError, ref: Reference) -> str:
     if error.code == "NAME_UNKNOWN":
         return f"repository {ref.familiar_name} not found: {error}"
     return str(error)
-
-
-def _pull_progress(out: Printer, statuses: list[tuple[str, str]]) -> None:
-    for layer_id, status in statuses:
-        if status == "Already exists":
-            out.line(f"{layer_id}: Already exists")
-        else:
-            out.line(f"{layer_id}: Pulling fs layer")
-    for layer_id, status in statuses:
-        if status != "Already exists":
-            for step in ("Verifying Checksum", "Download complete", "Extracting", "Pull complete"):
-                out.line(f"{layer_id}: {step}")
-
-
-def _push_progress(out: Printer, statuses: list[tuple[str, str]]) -> None:
-    for index, (layer_id, _) in enumerate(statuses):
-        out.line(f"{layer_id}: Preparing")
-        if index >= MAX_CONCURRENT_UPLOADS:
-            out.line(f"{layer_id}: Waiting")
-    for layer_id, state in statuses:
-        if state == "Pushed":
-            out.line(f"{layer_id}: Pushing")
-        out.line(f"{layer_id}: {state}")
 
 
 def _familiar(key: str) -> str:

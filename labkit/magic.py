@@ -28,8 +28,7 @@ import sys
 from typing import Any
 
 from labkit.client import Client
-from labkit.engine import Result
-from labkit.shell import display_line, split_here_string
+from labkit.shell import Result, display_line, split_here_string
 from labkit.transport.recording import format_exchanges, run_with_wire
 
 __all__ = ["current_client", "load_ipython_extension", "run_line", "use_client"]

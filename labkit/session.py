@@ -33,8 +33,8 @@ from labkit.records import (
 
 if TYPE_CHECKING:
     from labkit.client import Client
-    from labkit.engine import Result
     from labkit.labs import Lab
+    from labkit.shell import Result
     from labkit.widgets.exercise import ExerciseView
     from labkit.widgets.progress import ProgressView
     from labkit.world import Event, Hub, World
@@ -420,8 +420,8 @@ class LabSession:
 
     def push_view(self, result: Result):
         """Layers with their final status, the digest and the size of a push Result."""
-        from labkit.engine import Result
         from labkit.errors import LabkitTypeError
+        from labkit.shell import Result
         from labkit.widgets.push import PushView
 
         if not isinstance(result, Result):

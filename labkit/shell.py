@@ -3,7 +3,9 @@
 :func:`execute` parses a line with :mod:`labkit.commandline` (help texts and usage errors come
 back from there as they are), carries out the command on a :class:`~labkit.engine.Engine`, and
 prints what Docker 28 prints, errors included. It never raises for a bad command line: every
-failure is a :class:`~labkit.engine.Result` with Docker's text and exit code.
+failure is a :class:`Result` with Docker's text and exit code. The engine returns what it did
+(:class:`~labkit.engine.PullResult`, :class:`~labkit.engine.PushResult`, ...); only this module
+turns that into Docker's text.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from labkit import formats
@@ -21,21 +24,137 @@ from labkit.commandline import Invocation, Output, parse_command_line
 from labkit.engine import (
     CommandFailed,
     Engine,
-    Printer,
-    Result,
+    LayerStatus,
+    PullResult,
+    PushedTag,
+    PushResult,
     daemon_error,
-    human_duration,
-    human_size,
     no_such_host,
 )
 from labkit.errors import InvalidReference
 from labkit.oci import go_json
 from labkit.reference import DEFAULT_DOMAIN, Reference, parse_any_reference, parse_reference
+from labkit.store import short_id
 from labkit.transport import Unreachable
 
-__all__ = ["display_line", "execute", "split_here_string"]
+__all__ = [
+    "Printer",
+    "Result",
+    "display_line",
+    "execute",
+    "human_duration",
+    "human_size",
+    "render_pull",
+    "render_push",
+    "split_here_string",
+]
 
 SEARCH_DEFAULT_LIMIT = 25
+MAX_CONCURRENT_UPLOADS = 5
+UNENCRYPTED_WARNING = (
+    "\nWARNING! Your credentials are stored unencrypted in '{path}'.\n"
+    "Configure a credential helper to remove this warning. See\n"
+    "https://docs.docker.com/go/credential-store/\n\n"
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command printed: stdout, stderr, the exit code, and the pieces in order."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+    chunks: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr interleaved as a terminal shows them."""
+        return "".join(text for _, text in self.chunks)
+
+    def __str__(self) -> str:
+        return self.output
+
+
+class Printer:
+    """Collects output in the order it is printed."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[str, str]] = []
+
+    def out(self, text: str) -> None:
+        if text:
+            self.chunks.append(("stdout", text))
+
+    def err(self, text: str) -> None:
+        if text:
+            self.chunks.append(("stderr", text))
+
+    def line(self, text: str = "") -> None:
+        self.out(text + "\n")
+
+    def result(self, exit_code: int) -> Result:
+        stdout = "".join(t for s, t in self.chunks if s == "stdout")
+        stderr = "".join(t for s, t in self.chunks if s == "stderr")
+        return Result(stdout, stderr, exit_code, tuple(self.chunks))
+
+
+# -- formatting like Docker's go-units and tabwriter -------------------------------------------
+
+
+def human_duration(seconds: float) -> str:
+    """go-units HumanDuration: "3 minutes", "About an hour", "2 weeks", ..."""
+    whole = int(seconds)
+    if whole < 1:
+        return "Less than a second"
+    if whole == 1:
+        return "1 second"
+    if whole < 60:
+        return f"{whole} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def human_size(size: float) -> str:
+    """go-units HumanSizeWithPrecision(size, 3): "7.8MB", "12.3kB", "512B"."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    index = 0
+    while size >= 1000 and index < len(units) - 1:
+        size /= 1000
+        index += 1
+    return f"{size:.3g}{units[index]}"
+
+
+def tabulate(rows: list[list[str]]) -> str:
+    """Go's tabwriter as Docker's tables use it: minwidth 10, padding 3, last cell unpadded."""
+    widths = [0] * (max(map(len, rows)) - 1)
+    for row in rows:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = max(widths[i], len(cell) + 3, 10)
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        lines.append("".join(cells) + row[-1])
+    return "\n".join(lines) + "\n"
 
 
 def execute(
@@ -103,7 +222,13 @@ def _daemon_stream(out: Printer, quiet: bool) -> Iterator[Printer]:
 def _pull(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     ref, all_tags, quiet = _transfer_target(inv, out)
     with _daemon_stream(out, quiet) as stream:
-        client.pull(ref, stream, all_tags=all_tags, progress=progress)
+        try:
+            result = client.pull(ref, all_tags=all_tags)
+        except CommandFailed as failure:
+            if isinstance(failure.partial, PullResult):
+                render_pull(stream, failure.partial, progress=progress, complete=False)
+            raise
+        render_pull(stream, result, progress=progress)
     out.line(str(ref))
 
 
@@ -112,9 +237,82 @@ def _push(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) 
     if ref.digest:
         raise CommandFailed("cannot push a digest reference")
     with _daemon_stream(out, quiet) as stream:
-        client.push(ref, stream, all_tags=all_tags, progress=progress)
+        stream.line(f"The push refers to repository [{ref.domain}/{ref.path}]")
+        try:
+            result = client.push(ref, all_tags=all_tags)
+        except CommandFailed as failure:
+            if isinstance(failure.partial, PushResult):
+                render_push(stream, failure.partial, progress=progress)
+            raise
+        render_push(stream, result, progress=progress)
     if quiet:
         out.line(str(ref))
+
+
+def render_pull(out: Printer, result: PullResult, *, progress: bool, complete: bool = True) -> None:
+    """A pull as Docker's terminal shows it once finished (every status with ``progress``)."""
+    for image in result.images:
+        out.line(f"{image.label}: Pulling from {image.ref.path}")
+        statuses = [(short_id(layer.layer), layer.status) for layer in image.layers]
+        if progress:
+            _pull_progress(out, statuses)
+        else:
+            for layer_id, status in statuses:
+                out.line(f"{layer_id}: {status}")
+        if image.digest is not None:
+            out.line(f"Digest: {image.digest}")
+    if complete:
+        status = "Downloaded newer image for" if result.downloaded else "Image is up to date for"
+        out.line(f"Status: {status} {result.ref.familiar}")
+
+
+def render_push(out: Printer, result: PushResult, *, progress: bool) -> None:
+    """A push as Docker's terminal shows it once finished (every status with ``progress``);
+    a tag that failed shows the layers not reached as Preparing or Waiting."""
+    for pushed in result.tags:
+        if pushed.digest is None:
+            _failed_push(out, pushed)
+            continue
+        statuses = [(short_id(layer.layer), layer.status) for layer in pushed.layers]
+        if progress:
+            _push_progress(out, statuses)
+        else:
+            for layer_id, state in statuses:
+                out.line(f"{layer_id}: {state}")
+        out.line(f"{pushed.tag}: digest: {pushed.digest} size: {pushed.size}")
+
+
+def _failed_push(out: Printer, pushed: PushedTag) -> None:
+    layers: list[LayerStatus | str] = [*pushed.layers, *pushed.pending]
+    for index, layer in enumerate(layers):
+        if isinstance(layer, LayerStatus):
+            out.line(f"{short_id(layer.layer)}: {layer.status}")
+        else:
+            state = "Preparing" if index < MAX_CONCURRENT_UPLOADS else "Waiting"
+            out.line(f"{short_id(layer)}: {state}")
+
+
+def _pull_progress(out: Printer, statuses: list[tuple[str, str]]) -> None:
+    for layer_id, status in statuses:
+        if status == "Already exists":
+            out.line(f"{layer_id}: Already exists")
+        else:
+            out.line(f"{layer_id}: Pulling fs layer")
+    for layer_id, status in statuses:
+        if status != "Already exists":
+            for step in ("Verifying Checksum", "Download complete", "Extracting", "Pull complete"):
+                out.line(f"{layer_id}: {step}")
+
+
+def _push_progress(out: Printer, statuses: list[tuple[str, str]]) -> None:
+    for index, (layer_id, _) in enumerate(statuses):
+        out.line(f"{layer_id}: Preparing")
+        if index >= MAX_CONCURRENT_UPLOADS:
+            out.line(f"{layer_id}: Waiting")
+    for layer_id, state in statuses:
+        if state == "Pushed":
+            out.line(f"{layer_id}: Pushing")
+        out.line(f"{layer_id}: {state}")
 
 
 # -- tag, images, rmi, inspect, history ------------------------------------------------------
@@ -437,7 +635,8 @@ def _rmi(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -
     fatal = False
     for name in inv.args:
         try:
-            client.remove(name, out, force=force)
+            for action, what in client.remove(name, force=force):
+                out.line(f"{action}: {what}")
         except CommandFailed as failure:
             errors.append(failure.text)
             if not failure.text.startswith("Error response from daemon: No such image: "):
@@ -636,18 +835,22 @@ def _login(client: Engine, inv: Invocation, out: Printer, stdin: str | None, pro
                 "i Info → To login with a different account, run 'docker logout' followed by "
                 "'docker login'\n\n\n"
             )
-            client.login(server, stored.username, stored.secret, out, store=False)
+            client.login(server, stored.username, stored.secret)
+            out.line("Login Succeeded")
             return
     if not username or not password:
         if client._replaying is not None and username:
             password = "********"
         else:
             raise CommandFailed("Error: Cannot perform an interactive login from a non TTY device")
-    client.login(server, username, str(password), out)
+    login = client.login(server, username, str(password))
+    if login.stored:  # credentials that were already stored are not written again
+        out.err(UNENCRYPTED_WARNING.format(path=login.config_path))
+    out.line("Login Succeeded")
 
 
 def _logout(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
-    client.logout(inv.args[0] if inv.args else None, out)
+    out.line(f"Removing login credentials for {client.logout(inv.args[0] if inv.args else None)}")
 
 
 # -- search, version -------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 
 from labkit.client import Client
 from labkit.commandline import Invocation
-from labkit.engine import CommandFailed, Printer
+from labkit.engine import CommandFailed
 from labkit.reference import parse_reference
 from labkit.shell import _image_summaries, _inspect_one, search_results
 
@@ -209,13 +209,8 @@ class EngineStub:
             return 201, ""
         if path.startswith("/images/") and method == "DELETE":
             name = path[len("/images/") :]
-            out = Printer()
-            self.client.remove(name, out, force=first.get("force") in ("1", "true"))
-            items = []
-            for line in out.result(0).stdout.splitlines():
-                kind, _, value = line.partition(": ")
-                items.append({kind: value})
-            return 200, items
+            done = self.client.remove(name, force=first.get("force") in ("1", "true"))
+            return 200, [{kind: value} for kind, value in done]
         return 404, None
 
     @staticmethod

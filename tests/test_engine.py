@@ -13,7 +13,7 @@ import pytest
 
 from labkit.accounts import ANONYMOUS
 from labkit.client import mask_secrets
-from labkit.engine import Result, human_duration, human_size
+from labkit.shell import Result, human_duration, human_size
 from labkit.world import Clock, World
 
 PASSWORD = "s3cret-pass"
@@ -414,3 +414,37 @@ def test_human_duration_matches_go_units(seconds: float, text: str) -> None:
 )
 def test_human_size_matches_go_units(size: int, text: str) -> None:
     assert human_size(size) == text
+
+
+def test_the_engine_returns_what_it_did_and_prints_nothing() -> None:
+    """Structured results: per-layer statuses and digests; shell alone renders the text."""
+    from labkit.engine import CommandFailed, PullResult, PushResult
+    from labkit.reference import parse_reference
+    from labkit.world import Clock, World
+
+    world = World.default(clock=Clock.fixed())
+    world.add_user("fredysa", "s3cret-pass")
+    docker = world.client()
+    pulled = docker.pull(parse_reference("alpine:3.21"), all_tags=False)
+    assert isinstance(pulled, PullResult) and pulled.downloaded
+    [image] = pulled.images
+    assert image.label == "3.21" and image.digest and image.digest.startswith("sha256:")
+    assert [layer.status for layer in image.layers] == ["Pull complete"] * len(image.layers)
+    again = docker.pull(parse_reference("alpine:3.21"), all_tags=False)
+    assert not again.downloaded and again.images[0].layers == ()
+    docker.tag("alpine:3.21", parse_reference("fredysa/alpine:1.0"))
+    with pytest.raises(CommandFailed) as refused:
+        docker.push(parse_reference("fredysa/alpine:1.0"), all_tags=False)
+    partial = refused.value.partial
+    assert isinstance(partial, PushResult) and partial.tags[0].digest is None
+    assert refused.value.text.startswith("denied:")
+    assert docker.login(None, "fredysa", "s3cret-pass").stored
+    pushed = docker.push(parse_reference("fredysa/alpine:1.0"), all_tags=False)
+    [tag] = pushed.tags
+    assert tag.tag == "1.0" and tag.digest and tag.size > 0
+    assert [layer.status for layer in tag.layers] == ["Mounted from library/alpine"]
+    assert docker.remove("fredysa/alpine:1.0", force=False) == [
+        ("Untagged", "fredysa/alpine:1.0"),
+        ("Untagged", f"fredysa/alpine@{tag.digest}"),
+    ]
+    assert docker.logout(None) == "https://index.docker.io/v1/"

@@ -36,7 +36,7 @@ from labkit.transport.direct import DirectTransport, Resolver
 
 if TYPE_CHECKING:  # type-only: the client is above the transport
     from labkit.client import Client
-    from labkit.engine import Result
+    from labkit.shell import Result
 
 __all__ = ["Exchange", "RecordingTransport", "format_exchanges", "run_with_wire"]
 
