@@ -653,8 +653,10 @@ def _inspect_one(client: Engine, name: str) -> dict[str, Any] | None:
         return None
     config = image.config_json
     container = config.get("config", {})
-    repo_tags = sorted(_familiar_ref(t) for t in client.store.tags_of(image.id))
-    repo_digests = sorted(_familiar_ref(d) for d in client.store.digests_of(image.id))
+    # daemon/images/image_inspect.go:32 walks referenceStore.References, sorted by the full
+    # reference string (reference/store.go:53-59,274), then shows the familiar forms
+    repo_tags = [_familiar_ref(t) for t in sorted(client.store.tags_of(image.id))]
+    repo_digests = [_familiar_ref(d) for d in sorted(client.store.digests_of(image.id))]
     return {
         "Id": image.id,
         "RepoTags": repo_tags,

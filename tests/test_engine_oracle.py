@@ -31,6 +31,8 @@ SETUP = [
     "docker pull alpine:3.21",
     "docker pull nginx:1.27",
     "docker tag alpine:3.21 me/app:1.0",
+    "docker tag alpine:3.21 localhost:5000/alpine:1",
+    "docker tag alpine:3.21 zz:1",
 ]
 
 # (command line without "docker", source line of what is checked, unordered)
@@ -76,6 +78,11 @@ CASES = [
     ("image inspect --format '{{range .RootFS.Layers}}{{.}}{{end}}' alpine:3.21", "range", False),
     ("image inspect --format '{{.Metadata}} {{.GraphDriver}}' alpine:3.21", "structs", False),
     ("image inspect --format json alpine:3.21", "inspector.go:56-58", False),
+    (
+        "image inspect -f '{{json .RepoTags}}' alpine:3.21",
+        "json of a typed []string (the order is the daemon's: inspect-history transcript)",
+        False,
+    ),
     ("image inspect --format '{{' alpine:3.21", "inspector.go:77-80 exit 64", False),
     # docker inspect: cli/command/system/inspect.go
     ("inspect alpine:3.21", "inspect.go:249-276 the image after the container", False),
