@@ -475,6 +475,10 @@ def _image_summaries(client: Engine, inv: Invocation) -> list[dict[str, Any]]:
     for value in args.get("since", ()):
         image = client.get_image(value)
         since = image.created if since is None or since < image.created else since
+    for value in args.get("until", ()):
+        clock = client.world.clock
+        until = _until_timestamp(value, None if clock.is_real else clock.now())
+        before = until if before is None or before > until else before
     summaries = []
     for image in client.store.images():
         if before is not None and not image.created < before:
@@ -501,6 +505,65 @@ def _image_summaries(client: Engine, inv: Invocation) -> list[dict[str, Any]]:
         summaries.append({"image": image, "RepoTags": tags, "RepoDigests": digests})
     summaries.sort(key=lambda s: s["image"].created, reverse=True)
     return summaries
+
+
+_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def _go_duration(text: str) -> float | None:
+    """time.ParseDuration in seconds, or None when it is not a duration."""
+    match = re.fullmatch(r"([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)", text)
+    if match is None:
+        return None
+    total = sum(
+        float(number) * _DURATION_UNITS[unit]
+        for number, unit in re.findall(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)", match[2])
+    )
+    return -total if match[1] == "-" else total
+
+
+def _until_timestamp(value: str, now: Any) -> Any:
+    """api/types/time GetTimestamp (moby v28.2.2) as the until filter uses it
+    (daemon/images/image_list.go:64-80): a Go duration before now, an RFC 3339 date or time
+    (UTC when no zone is given: the daemon's zone in labkit), or Unix seconds."""
+    from datetime import UTC, datetime, timedelta
+
+    now = now or datetime.now(UTC)
+    duration = _go_duration(value)
+    if value != "0" and duration is not None:
+        return now - timedelta(seconds=duration)
+    text = value.replace("z", "Z")
+    for fmt in (
+        "%Y-%m-%dT%H:%M:%S.%f%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%dT%H%z",
+        "%Y-%m-%d%z",
+        "%Y-%m-%dT%H:%M:%S.%f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H",
+        "%Y-%m-%d",
+    ):
+        try:
+            stamp = datetime.strptime(text.replace("Z", "+0000"), fmt)
+        except ValueError:
+            continue
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    if "-" in value:
+        raise daemon_error(f'parsing time "{value}": not an RFC 3339 date or time')
+    if not re.fullmatch(r"\d+(\.\d{1,9})?", value):
+        raise daemon_error(f'failed to parse value as time or duration: "{value}"')
+    return datetime.fromtimestamp(float(value), UTC)
 
 
 def _image_contexts(
