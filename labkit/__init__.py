@@ -7,6 +7,8 @@ exercises) is standard-library Python. The Jupyter layer (``labkit.start``, the
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): by design: `import labkit` loads only labkit._version and
+# labkit.errors (tests/test_project.py); the rest, and the Jupyter layer, on first use.
 from typing import Any
 
 from labkit._version import __version__

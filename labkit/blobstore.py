@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -265,8 +266,6 @@ class DiskBlobStore(MemoryBlobStore):
 
 
 def _temporary(folder: str) -> tuple[int, str]:
-    import tempfile
-
     return tempfile.mkstemp(dir=folder, prefix="blob-")
 
 

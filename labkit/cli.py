@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): each subcommand loads only what it needs, so `labkit ref` does
+# not pay for tornado (labkit.server) or the grader (python -X importtime on the 2-core box,
+# loaded: labkit.server 0.65 s, labkit.grading.grade 0.9 s).
 import argparse
 import json
 import os

@@ -29,6 +29,8 @@ typed values made with :func:`typed` (``[]string``, ``map[string]string``, ``int
 
 from __future__ import annotations
 
+import base64
+import datetime as _dt
 import decimal
 import json as _json
 import math
@@ -456,8 +458,6 @@ def go_json(value: Any) -> str:
         if value.shape.startswith(("[]", "map[")) and value.value is None:
             return "null"
         if value.type == "[]uint8":
-            import base64
-
             return _json_string(base64.b64encode(bytes(value.value)).decode())
         if value.shape.startswith("[]"):
             return "[" + ",".join(go_json(_element(value, x)) for x in value.value) + "]"
@@ -2894,8 +2894,6 @@ def _strings(value: Any) -> Typed:
 
 def _go_time(text: str) -> Time:
     """A time.Time from RFC 3339 JSON text."""
-    import datetime as _dt
-
     if not text:
         return Time("0001-01-01 00:00:00 +0000 UTC", "0001-01-01T00:00:00Z")
     stamp = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

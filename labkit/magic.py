@@ -23,6 +23,8 @@ lab, one client of a default world made on first use (:func:`use_client` changes
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): IPython.display and ipywidgets (python -X importtime: ipywidgets
+# 0.4 s) load when %docker first needs them.
 import shlex
 import sys
 from typing import Any
@@ -30,6 +32,7 @@ from typing import Any
 from labkit.client import Client
 from labkit.shell import Result, display_line, split_here_string
 from labkit.transport.recording import format_exchanges, run_with_wire
+from labkit.world import World, world_lock
 
 __all__ = ["current_client", "load_ipython_extension", "run_line", "use_client"]
 
@@ -46,8 +49,6 @@ def current_client() -> Client:
     """The client ``%docker`` drives (a default world's, made on first use)."""
     global _client
     if _client is None:
-        from labkit.world import World
-
         _client = World.default().client("student")
     return _client
 
@@ -106,8 +107,6 @@ def run_line(
     if prompt and not (user == "" and client.stored_credential(server)):
         _login_widget(client, user, server)
         return None
-    from labkit.world import world_lock
-
     with world_lock(client.world):  # a registry served from this kernel shares the world
         if wire:
             result, exchanges = run_with_wire(client, command, stdin)

@@ -22,6 +22,8 @@ never silently overwritten.
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): fcntl is POSIX-only (not in Pyodide, not on Windows); without it
+# records are written unlocked.
 import base64
 import contextlib
 import errno

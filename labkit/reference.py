@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from labkit.errors import InvalidReference
+from labkit.errors import InvalidReference, LabkitTypeError
 
 __all__ = [
     "ANCHORED_DIGEST_RE",
@@ -419,8 +419,6 @@ def with_name(name: str) -> Reference:
 
 def _require_str(text: object) -> None:
     if not isinstance(text, str):
-        from labkit.errors import LabkitTypeError
-
         raise LabkitTypeError(
             f"an image reference must be text, not {type(text).__name__} {text!r}",
             "Put the name in quotes, such as 'alpine:3.21'.",

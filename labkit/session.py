@@ -10,16 +10,26 @@ event. Works without an IPython shell (plain Python, tests); in grading mode
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): IPython, ipywidgets (python -X importtime: 0.4 s), the magic and
+# the widgets load when a lab first shows one.
+import difflib
 import html
+import inspect
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labkit._version import __version__
 from labkit.browser import in_browser
-from labkit.errors import LabkitError
+from labkit.client import Client
+from labkit.errors import LabkitError, LabkitTypeError, RegistryError
 from labkit.exercises import Feedback, Kind, Variant, check_answer, plain_value
+from labkit.exercises.model import RULES
+from labkit.labs import get_lab
 from labkit.records import (
     NO_COURSE_ID,
     CorruptRecord,
@@ -30,6 +40,8 @@ from labkit.records import (
     record_file_name,
     resolve_student,
 )
+from labkit.shell import Result
+from labkit.world import Clock, Hub, World
 
 if TYPE_CHECKING:
     from labkit.client import Client
@@ -70,8 +82,6 @@ def start(lab_id: str, student: str | None = None, *, folder: str | os.PathLike[
 
     In a notebook it also registers labkit's error handler (:func:`friendly_errors`): a slip
     with a lab helper ends in a short message naming the mistake and the fix."""
-    from labkit.labs import get_lab
-
     friendly_errors()
     session = LabSession(get_lab(lab_id), student, folder=folder)
     session.load_magic()
@@ -100,8 +110,6 @@ def friendly_message(error: BaseException) -> tuple[str, str] | None:
     (the traceback's last frame is not inside labkit).
     """
     if isinstance(error, LabkitError):
-        from labkit.errors import RegistryError
-
         message = error.message if isinstance(error, RegistryError) else str(error)
         return message, getattr(error, "hint", "") or ""
     frame = error.__traceback__
@@ -116,8 +124,6 @@ def friendly_message(error: BaseException) -> tuple[str, str] | None:
         kind = type(owner)
         if owner is None or not kind.__module__.startswith("labkit") or not name:
             return None
-        import difflib
-
         public = sorted(n for n in dir(owner) if not n.startswith("_"))
         called = _CALLED.get(kind.__name__, kind.__name__)
         close = difflib.get_close_matches(name, public, n=1)
@@ -127,8 +133,6 @@ def friendly_message(error: BaseException) -> tuple[str, str] | None:
             fix + "What it has: " + ", ".join(f"`{n}`" for n in public) + ".",
         )
     if isinstance(error, TypeError):
-        import re
-
         match = re.match(r"(\w+)\.(\w+)\(\) (.*)", str(error))
         if match is None:
             return None
@@ -136,8 +140,6 @@ def friendly_message(error: BaseException) -> tuple[str, str] | None:
         target = _labkit_callable(cls_name, method)
         if target is None:
             return None
-        import inspect
-
         called = _CALLED.get(cls_name, cls_name)
         try:
             signature = (
@@ -154,9 +156,6 @@ def friendly_message(error: BaseException) -> tuple[str, str] | None:
 
 def _labkit_callable(cls_name: str, method: str) -> Any:
     """The labkit method ``cls_name.method`` (of the classes a notebook meets), or None."""
-    from labkit.client import Client
-    from labkit.world import Hub, World
-
     classes = {"LabSession": LabSession, "Hub": Hub, "World": World, "Client": Client}
     cls = classes.get(cls_name)
     return getattr(cls, method, None) if cls is not None else None
@@ -234,8 +233,6 @@ class LabSession:
     # -- start-up --------------------------------------------------------------------------
 
     def _fresh_record(self) -> Record:
-        from labkit._version import __version__
-
         return Record(
             lab=self.id,
             student=self.student,
@@ -263,13 +260,9 @@ class LabSession:
                 f"the saved record was made for variant {stored.fingerprint}; this is variant "
                 f"{fresh.fingerprint} (the lab changed): answers are restored, check them again"
             )
-        from dataclasses import replace
-
         return replace(stored, fingerprint=fresh.fingerprint, labkit_version=fresh.labkit_version)
 
     def _start_world(self, events: list[Mapping[str, Any]]) -> None:
-        from labkit.world import Clock
-
         self.world: World = self.definition.new_world(self.student)
         self._setup_events = len(self.world.events)
         if events:
@@ -420,8 +413,6 @@ class LabSession:
 
     def push_view(self, result: Result):
         """Layers with their final status, the digest and the size of a push Result."""
-        from labkit.errors import LabkitTypeError
-        from labkit.shell import Result
         from labkit.widgets.push import PushView
 
         if not isinstance(result, Result):
@@ -568,8 +559,6 @@ class LabSession:
 
     def rules(self) -> None:
         """Show the one set of rules for tries, format errors and credit (every lab)."""
-        from labkit.exercises.model import RULES
-
         if _shell() is not None:
             from IPython.display import Markdown
 
@@ -636,8 +625,6 @@ class LabSession:
 
 def _readable_time(stamp: str) -> str:
     """An ISO time as a person reads it, in local time: ``30 Nov 14:05``."""
-    from datetime import datetime
-
     try:
         when = datetime.fromisoformat(stamp)
     except ValueError:

@@ -16,6 +16,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from labkit import formats
@@ -571,8 +572,6 @@ def _image_contexts(
 ) -> list[formats.Struct]:
     """formatter.imageFormat (cli/command/formatter/image.go:90-111): a row per tag (and digest
     where wanted), then the repositories known by digest only."""
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
     need_digest = digests or "{{.Digest}}" in fmt
     rows = []
@@ -834,8 +833,6 @@ def _history(client: Engine, inv: Invocation, out: Printer, stdin, progress: boo
     """cli/command/image/history.go:58-85 and formatter_history.go: the daemon's entries,
     newest first, through the history format."""
     image = client.get_image(inv.args[0])
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
     history = image.config_json.get("history", [])
     layers = iter(reversed(image.layers))

@@ -140,3 +140,32 @@ def test_the_graph_sees_function_level_and_lazy_imports(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from labkit import b\n"
     )
     assert cycles(import_graph(package)) == []
+
+
+LAZY_NOTE = "# Lazy imports (inside functions):"
+
+
+def function_level_imports(path: Path) -> list[int]:
+    """The lines of the imports written inside functions (``TYPE_CHECKING`` ones aside)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    skipped = _type_checking_nodes(tree)
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines += [
+                inner.lineno
+                for inner in ast.walk(node)
+                if isinstance(inner, (ast.Import, ast.ImportFrom)) and id(inner) not in skipped
+            ]
+    return sorted(set(lines))
+
+
+def test_imports_are_at_the_top_unless_the_module_says_why() -> None:
+    """An import inside a function needs a reason (a measured cost, a platform): the module
+    says it in a ``# Lazy imports (inside functions): ...`` comment."""
+    unexplained = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := function_level_imports(path)) and LAZY_NOTE not in path.read_text()
+    }
+    assert unexplained == {}

@@ -17,6 +17,7 @@ and nothing in a submission is ever imported or run here.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -250,8 +251,6 @@ def read_notebook(path: Path, inside: Path | None = None) -> NotebookInfo:
 def read_roster(path: Path) -> list[str]:
     """Student ids from a CSV roster: the column named id, student, student_id, username,
     login or email (first match, any case), else the first column."""
-    import csv
-
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:

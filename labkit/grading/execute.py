@@ -40,6 +40,8 @@ How a submission is run:
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): IPython and traitlets are loaded only in the kernel child; fcntl
+# is POSIX-only.
 import contextlib
 import copy
 import json

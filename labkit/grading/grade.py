@@ -16,6 +16,9 @@ not-a-notebook).
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): the worker pool (multiprocessing, concurrent.futures), resource
+# and signal are POSIX-only and needed only for a bounded or --execute run; --execute's module and
+# tqdm load only when used.
 import contextlib
 import functools
 import importlib.util

@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from labkit.exercises import Exercise, Kind
-from labkit.labs import Lab
+from labkit.labs import Lab, get_lab
 
 __all__ = ["answer_key", "format_key"]
 
@@ -43,8 +43,6 @@ def answer_key(
     """The key as JSON-able data: lab, student, fingerprint, world params, and per exercise
     its prompt, parameters, points, correct answer (as a student would enter it) and, for tasks,
     the steps that solve it. LabkitError when the lab is unknown."""
-    from labkit.labs import get_lab
-
     lab = get_lab(lab_id, labs_dir)
     exercises = []
     for exercise in lab.exercises:

@@ -18,6 +18,7 @@ bytes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import re
@@ -26,7 +27,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.errors import LabkitError
+from labkit.exercises import MISTAKES
 from labkit.grading.grade import UNKNOWN_LAB_ROW, LabGrade
+from labkit.labs import get_lab
 
 __all__ = [
     "ExerciseStats",
@@ -157,10 +161,6 @@ def class_stats(grades: Sequence[LabGrade], lab: str) -> list[ExerciseStats]:
 
 def _mistake_wording(lab: str, code: str, exercise: str | None = None) -> str:
     """How the exercise (or, without one, labkit) words a mistake code."""
-    from labkit.errors import LabkitError
-    from labkit.exercises import MISTAKES
-    from labkit.labs import get_lab
-
     if exercise is not None:
         try:
             return get_lab(lab).exercise(exercise).mistake_message(code)
@@ -332,8 +332,6 @@ def unique_names(ids: Iterable[str]) -> dict[str, str]:
     """A file name per id, unique even on a case-insensitive file system: an id that is not
     its own safe name, or whose safe name another id shares (in any case), gets a short hash
     of itself appended, so two students never share a feedback folder."""
-    import hashlib
-
     ids = sorted(set(ids))
     folded: dict[str, list[str]] = {}
     for text in ids:

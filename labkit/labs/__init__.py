@@ -9,6 +9,7 @@ in with, teammates, organizations). Widgets, ``labkit key``, ``labkit grade`` an
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.errors import LabkitError
 from labkit.exercises import Exercise, Variant, plain_value
+from labkit.world import World
 
 if TYPE_CHECKING:
     from labkit.world import Event, World
@@ -64,8 +66,6 @@ class Lab:
         for exercise in self.exercises:
             if exercise.id == exercise_id:
                 return exercise
-        import difflib
-
         ids = [e.id for e in self.exercises]
         error = LabkitError(f"lab {self.id} has no exercise {exercise_id!r}")
         close = difflib.get_close_matches(str(exercise_id), ids, n=1)
@@ -90,8 +90,6 @@ class Lab:
 
     def new_world(self, student: str, **options: Any) -> World:
         """A default world set up for ``student`` (what the student's kernel starts from)."""
-        from labkit.world import World
-
         world = World.default(**options)
         self.setup_world(world, student)
         return world
@@ -107,8 +105,6 @@ class Lab:
 
     def world_for(self, student: str, events: Iterable[Event | Mapping[str, Any]]) -> World:
         """The student's world rebuilt: setup for their variant, then ``events`` replayed."""
-        from labkit.world import World
-
         return World.replay(list(events), variant=lambda world: self.setup_world(world, student))
 
     def fingerprint(self, student: str) -> str:
@@ -213,8 +209,6 @@ def get_lab(lab_id: str, extra: str | os.PathLike[str] | None = None) -> Lab:
     try:
         return labs[lab_id]
     except KeyError:
-        import difflib
-
         known = ", ".join(labs) or "none"
         error = LabkitError(f"no lab {lab_id!r} (known labs: {known})")
         close = difflib.get_close_matches(str(lab_id), list(labs), n=1)

@@ -31,6 +31,7 @@ from labkit.labs import Lab, common
 from labkit.labs import organizations as org_lab
 from labkit.labs.common import push_as_student
 from labkit.reference import parse_reference
+from labkit.world import World
 
 LAB_ID = "06-assessment"
 TRIES = 2
@@ -316,8 +317,6 @@ SEARCH = _choice(
 
 @cache
 def _scan_totals(tags: tuple[str, ...]) -> dict[str, int]:
-    from labkit.world import World
-
     world = World.default()
     return {tag: len(world.scan(f"alpine:{tag}").findings) for tag in tags}
 

@@ -12,6 +12,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from labkit.accounts import Action, Principal
 from labkit.errors import InvalidReference
 from labkit.exercises import (
     Example,
@@ -297,8 +298,6 @@ def _share_generate(rng: random.Random, world: Mapping[str, Any]):
 
 
 def _share_check(answer, variant: Variant, world) -> list[Part]:
-    from labkit.accounts import Action, Principal
-
     p = variant.params
     registry = world.registry("docker.io")
     parts = []
@@ -354,8 +353,6 @@ def _grant_read(world, variant: Variant) -> None:
 
 
 def _still_admin(answer, variant: Variant, world) -> bool:
-    from labkit.accounts import Action, Principal
-
     p = variant.params
     return bool(
         world.registry().decide(Principal(p["docker_id"]), Action.SET_VISIBILITY, p["repository"])

@@ -31,6 +31,7 @@ from labkit.exercises import (
     parse_reference_answer,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
+from labkit.world import _family, _scan_model
 
 LAB_ID = "03-official-images"
 
@@ -423,8 +424,6 @@ def _best_tag(name: str, tags: tuple[str, ...]) -> str:
 def _why_not(name: str, tag: str, best: str) -> str:
     """Why ``name:tag`` is the worse base: its most serious finding, the version it ships,
     the range the advisory covers, and the version the better tag ships."""
-    from labkit.world import _scan_model
-
     inventories, advisories = _scan_model()
     tags = official_tags(name)
     found = advisories.get(tags[tag], ())
@@ -432,8 +431,6 @@ def _why_not(name: str, tag: str, best: str) -> str:
         return ""
     order = {s: i for i, s in enumerate(SEVERITIES)}
     worst = min(found, key=lambda f: (order[f.severity], f.id))
-    from labkit.world import _family
-
     better = ""
     if _family(tags[best])[0] == _family(tags[tag])[0] and worst.fixed_in:
         shipped = inventories.get(tags[best], {}).get(worst.package)

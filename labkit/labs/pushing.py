@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from labkit.errors import LabkitError, RegistryError
 from labkit.exercises import (
     Example,
     Exercise,
@@ -38,6 +39,7 @@ from labkit.exercises import (
 from labkit.labs import Lab, lab_password, student_docker_id
 from labkit.labs.common import APPS, PEOPLE, login_student, push_as_student, run
 from labkit.reference import parse_reference
+from labkit.world import World
 
 LAB_ID = "04-pushing"
 CLASSMATE_CLIENT = "classmate"
@@ -127,8 +129,6 @@ def pushed_manifest(client: Any, reference: str) -> bytes:
     """The manifest bytes the registry holds for ``reference``, fetched as ``client`` (with
     its login), the way ``docker push`` and ``docker pull`` see them: hash them with
     ``hashlib.sha256`` to check the digest the push printed."""
-    from labkit.errors import LabkitError, RegistryError
-
     ref = parse_reference(reference).with_default_tag()
     registry = client.world.registry(ref.domain)
     principal = client.principal_for(ref.domain)
@@ -149,8 +149,6 @@ def pushed_manifest(client: Any, reference: str) -> bytes:
 @cache
 def _official_manifest(source: str) -> tuple[str, int, str, int]:
     """(digest, size, config digest, config size) of an official image's manifest."""
-    from labkit.world import World
-
     client = World.default().client("reader")
     data = pushed_manifest(client, source)
     config = json.loads(data)["config"]

@@ -38,6 +38,7 @@ from labkit.labs import Lab, lab_password, student_docker_id
 from labkit.labs.common import APPS, login_student, push_as_student
 from labkit.labs.pushing import SOURCES
 from labkit.oci import Image, make_image
+from labkit.world import World
 
 LAB_ID = "07-under-the-hood"
 
@@ -141,8 +142,6 @@ def practice_world(params: Mapping[str, Any]) -> Any:
 
     Serve it with ``labkit.server.serve_in_background(world)``. Nothing done in it is part of
     the lab's record (HTTP pushes add no events, so a replay could not reproduce them)."""
-    from labkit.world import World
-
     world = World.default()
     setup(world, params)
     return world

@@ -7,6 +7,8 @@ All state lives in :class:`ExerciseView` (plain Python): tests set ``view.input.
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): IPython.display (python -X importtime: 0.13 s) only when a view
+# is displayed.
 import html
 import re
 from collections.abc import Callable

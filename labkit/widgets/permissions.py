@@ -7,6 +7,8 @@ the cell goes back to what the registry really holds.
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): IPython.display (python -X importtime: 0.13 s) only when a view
+# is displayed.
 import html
 
 import ipywidgets as widgets

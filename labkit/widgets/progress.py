@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Lazy imports (inside functions): IPython.display (python -X importtime: 0.13 s) only when a view
+# is displayed.
 import ipywidgets as widgets
 
 __all__ = ["ProgressView"]
