@@ -22,9 +22,12 @@ from engine_stub import EngineStub
 
 from labkit.world import World
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("docker") is None, reason="the real docker client is not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("docker") is None, reason="the real docker client is not installed"
+    ),
+    pytest.mark.slow,  # about a minute: two worlds and two clients per case
+]
 
 STUDENT = "student"
 SETUP = [
