@@ -14,18 +14,19 @@ sets (``unordered``).
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
+from pathlib import Path
 
 import pytest
 from engine_stub import EngineStub
 
-from labkit.world import World
+from labkit.world import Clock, World
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("docker") is None, reason="the real docker client is not installed"
-    ),
+NO_CLIENT = shutil.which("docker") is None
+live = [
+    pytest.mark.skipif(NO_CLIENT, reason="the real docker client is not installed"),
     pytest.mark.slow,  # about a minute: two worlds and two clients per case
 ]
 
@@ -159,6 +160,8 @@ def compare(line: str, stub: EngineStub, labkit_world: World, unordered: bool) -
     assert got == want
 
 
+@live[0]
+@live[1]
 @pytest.mark.parametrize(("line", "source", "unordered"), CASES, ids=[c[0] for c in CASES])
 def test_the_real_client_prints_what_labkit_prints(line: str, source: str, unordered: bool) -> None:
     # mutating commands get worlds of their own
@@ -168,3 +171,75 @@ def test_the_real_client_prints_what_labkit_prints(line: str, source: str, unord
         compare(line, stub, world_ours, unordered)
         # and the daemon's state after it: the same images
         compare("images --format '{{.Repository}}:{{.Tag}} {{.ID}}'", stub, world_ours, True)
+
+
+# -- recordings: the real client's answers kept for machines without it ---------------------
+
+RECORDED = Path(__file__).parent / "data" / "engine-oracle" / "recorded.json"
+
+
+def fixed_world() -> World:
+    world = World.default(clock=Clock.fixed())
+    client = world.client(STUDENT)
+    for line in SETUP:
+        assert client.run(line).exit_code == 0, line
+    return world
+
+
+def record() -> None:
+    """Run every case with the real client on fixed-clock worlds (the stub shifts creation
+    times so that "N months ago" agrees); keep the cases whose output does not depend on that
+    shift (absolute creation times), with what the real client printed."""
+    kept, skipped = [], []
+    for line, source, unordered in CASES:
+        world_real, world_ours = fixed_world(), fixed_world()
+        with EngineStub(world_real.client(STUDENT)) as stub:
+            real = stub.docker(*shlex.split(line))
+        ours = world_ours.client(STUDENT).run(f"docker {line}")
+        same = (ours.stdout, ours.stderr, ours.exit_code) == (
+            real.stdout,
+            real.stderr,
+            real.returncode,
+        )
+        if unordered:
+            same = (sorted(ours.stdout.splitlines()), ours.stderr, ours.exit_code) == (
+                sorted(real.stdout.splitlines()),
+                real.stderr,
+                real.returncode,
+            )
+        entry = {"line": line, "source": source, "unordered": unordered}
+        if same:
+            kept.append(
+                {**entry, "stdout": real.stdout, "stderr": real.stderr, "exit": real.returncode}
+            )
+        else:
+            skipped.append(line)
+    RECORDED.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "source": "Docker 28.2.2 client against tests/engine_stub.py "
+        "(python tests/test_engine_oracle.py)",
+        "live_only": skipped,
+        "cases": kept,
+    }
+    RECORDED.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(f"recorded {len(kept)} cases, {len(skipped)} live only")
+
+
+def recorded_cases() -> list[dict]:
+    return json.loads(RECORDED.read_text())["cases"] if RECORDED.exists() else []
+
+
+@pytest.mark.parametrize("case", recorded_cases(), ids=[c["line"] for c in recorded_cases()])
+def test_labkit_prints_what_the_real_client_printed(case: dict) -> None:
+    """The recordings, without the real client: labkit on a fixed-clock world."""
+    ours = fixed_world().client(STUDENT).run(f"docker {case['line']}")
+    got = (ours.stdout, ours.stderr, ours.exit_code)
+    want = (case["stdout"], case["stderr"], case["exit"])
+    if case["unordered"]:
+        got = (sorted(got[0].splitlines()), got[1], got[2])
+        want = (sorted(want[0].splitlines()), want[1], want[2])
+    assert got == want
+
+
+if __name__ == "__main__":
+    record()
