@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labkit import formats
@@ -536,8 +536,6 @@ def _until_timestamp(value: str, now: Any) -> Any:
     """api/types/time GetTimestamp (moby v28.2.2) as the until filter uses it
     (daemon/images/image_list.go:64-80): a Go duration before now, an RFC 3339 date or time
     (UTC when no zone is given: the daemon's zone in labkit), or Unix seconds."""
-    from datetime import UTC, datetime, timedelta
-
     now = now or datetime.now(UTC)
     duration = _go_duration(value)
     if value != "0" and duration is not None:
