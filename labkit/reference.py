@@ -955,8 +955,24 @@ class Explanation:
     def __str__(self) -> str:
         """A small aligned table: one row per part, then the familiar and full forms; or
         Docker's error and the hint."""
+        import textwrap
+
+        # Each explanation on its own wrapped lines under its row: the table stays within
+        # EXPLAIN_WIDTH columns, so a notebook beside a file browser never wraps mid-word.
+        def wrapped(text: str, indent: str) -> list[str]:
+            return textwrap.wrap(
+                text,
+                EXPLAIN_WIDTH,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+
         if not self.ok:
-            return f"{self.text}: {self.error}\n  hint: {self.hint}"
+            return "\n".join(
+                [*wrapped(f"{self.text}: {self.error}", ""), *wrapped(f"hint: {self.hint}", "  ")]
+            )
         rows = []
         for part in self.parts:
             value = part.value if part.value is not None else "-"
@@ -968,8 +984,9 @@ class Explanation:
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [self.text]
         for label, value, source, why in rows:
-            cells = [label.ljust(widths[0]), value.ljust(widths[1]), source.ljust(widths[2]), why]
+            cells = [label.ljust(widths[0]), value.ljust(widths[1]), source]
             lines.append("  ".join(cells).rstrip())
+            lines.extend(wrapped(why, " " * (widths[0] + 2)))
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -986,6 +1003,9 @@ class Explanation:
             "error": self.error,
             "hint": self.hint,
         }
+
+
+EXPLAIN_WIDTH = 80  # columns of an explanation's text form (a laptop's notebook, file browser open)
 
 
 def explain(text: str) -> Explanation:

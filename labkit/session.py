@@ -608,7 +608,8 @@ class LabSession:
 
         form = CourseIdForm(current=self.student, source=self.student_source)
         display(form.widget)
-        return form
+        # the cell's value is the form too: it shows nothing more (no object repr under it)
+        return _Shown(form)
 
     def load_magic(self) -> None:
         """Bind ``%docker`` to this lab's client, and register it when a shell is running."""
@@ -621,6 +622,24 @@ class LabSession:
 
     def __repr__(self) -> str:
         return f"<labkit lab {self.id!r}: variant for {self.student}>"
+
+
+class _Shown:
+    """A widget's object, returned by a helper that has already displayed it: a cell ending
+    with the call shows nothing more (no ``<...object at 0x...>`` under the widget). Attribute
+    access goes to the object."""
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def _ipython_display_(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return ""
 
 
 def _readable_time(stamp: str) -> str:

@@ -97,7 +97,7 @@ def test_restart_restores_the_world_and_refills_the_widgets(tmp_path):
     assert len(restored.state.hints) == 1
     assert again.view("name-the-parts").inputs["name"].value == "x"
     choice = again.view("latest-meaning")
-    assert choice.input.value == choice.input.options[0]
+    assert choice.input.value == choice.input.options[0][1]  # (label, choice) pairs
     assert "restored from" in again.header().children[0].value
     # tries carry over: the next counted answer is the second
     assert again.submit("fully-qualified", "docker.io/alpine:2").tries_used == 2

@@ -312,6 +312,29 @@ def normalize_lines(text: str) -> list[str]:
     return lines
 
 
+def _line_difference(index: int, got: str, want: str) -> str:
+    """Where a predicted line leaves Docker's, without giving Docker's line away: what
+    matches, and the word that does not (a line found elsewhere is named as misplaced)."""
+    number = index + 1
+    words, expected = got.split(), want.split()
+    same = 0
+    while same < min(len(words), len(expected)) and words[same] == expected[same]:
+        same += 1
+    if same == 0:
+        return (
+            f"line {number} starts differently: Docker's line {number} does not begin with "
+            f"`{words[0] if words else ''}`"
+        )
+    if same == len(expected):
+        return f"line {number} has words Docker does not print after `{' '.join(words[:same])}`"
+    if same == len(words) or (same == len(words) - 1 and expected[same].startswith(words[same])):
+        return f"line {number} stops early: Docker prints more after `{got}`"
+    return (
+        f"line {number} is right up to `{' '.join(words[:same])}`, then `{words[same]}` is not "
+        "what Docker prints"
+    )
+
+
 def compare_lines(answer: str, key: str) -> list[Part]:
     """One Part per expected line (whitespace normalized), plus one for extra lines."""
     got, want = normalize_lines(answer), normalize_lines(key)
@@ -325,8 +348,22 @@ def compare_lines(answer: str, key: str) -> list[Part]:
             parts.append(Part(f"line {i + 1}", 1.0))
         else:
             parts.append(
-                Part(f"line {i + 1}", 0.0, 1.0, "wrong-line", f"line {i + 1} differs: `{got[i]}`")
+                Part(f"line {i + 1}", 0.0, 1.0, "wrong-line", _line_difference(i, got[i], line))
             )
+    placed = {line: i for i, line in enumerate(want)}
+    for part in parts:
+        if part.mistake == "wrong-line":
+            i = int(part.name.split()[1]) - 1
+            if got[i] in placed and placed[got[i]] != i:
+                where = placed[got[i]] + 1
+                part_index = parts.index(part)
+                parts[part_index] = Part(
+                    part.name,
+                    0.0,
+                    1.0,
+                    "wrong-line",
+                    f"line {i + 1} is one Docker prints, but as line {where}: check the order",
+                )
     if len(got) > len(want):
         extra = len(got) - len(want)
         parts.append(

@@ -385,6 +385,19 @@ def _second_check(answer: Any, variant: Variant, world: Any) -> list[Part]:
                 "a target without a tag gets `latest`",
             )
         ]
+    bare = p["target"].split("/", 1)[1]
+    if _full(bare) in tags:
+        return [
+            Part(
+                "second name",
+                0.0,
+                1.0,
+                "wrong-namespace",
+                f"you tagged `{bare}`: without a namespace Docker reads it as "
+                f"`docker.io/library/{bare}`, the namespace of official images (only Docker's "
+                f"team may push there). Write your namespace in front: `{p['target']}`",
+            )
+        ]
     return [Part("second name", 0.0, 1.0, "not-done", f"there is no image `{p['target']}` yet")]
 
 
@@ -408,8 +421,17 @@ SECOND_NAME = Exercise(
         Hint(1, "`docker tag SOURCE TARGET` needs the source image locally: pull it first."),
         Hint(2, "Write the target in full, tag included: `docker tag SOURCE NAME:TAG`."),
     ),
-    mistakes=("wrong-image", "missing-tag", "not-done"),
+    mistakes=("wrong-image", "missing-tag", "wrong-namespace", "not-done"),
     examples=(
+        Example(
+            None,
+            "wrong-namespace",
+            act=lambda w, v: run(
+                w,
+                f"docker pull {v.params['source']}",
+                f"docker tag {v.params['source']} {v.params['target'].split('/', 1)[1]}",
+            ),
+        ),
         Example(
             None,
             "wrong-image",

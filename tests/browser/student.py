@@ -10,7 +10,7 @@ from typing import Any
 from browser.driver import NOTEBOOKS, STUDENT, NotebookPage
 from labkit.exercises import PART_NAMES, Exercise, Feedback, Kind, Variant, check_answer
 from labkit.labs import Lab
-from labkit.widgets.exercise import shown_head
+from labkit.widgets.exercise import choice_label, shown_head
 from labkit.widgets.style import STATUS
 
 # Kinds a student answers by typing or clicking in the widget, in the order we prefer them.
@@ -81,6 +81,8 @@ def enter_answer(page: NotebookPage, index: int, exercise: Exercise, raw: Any) -
     elif radios.count():
         if isinstance(raw, int):
             raw = radios.locator("label").nth(raw).inner_text()
+        else:
+            raw = choice_label(raw)  # the label shows the choice without Markdown backticks
         radios.get_by_label(raw, exact=True).check()
     elif textarea.count():
         textarea.fill(raw)
