@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from labkit.accounts import Principal
 from labkit.errors import ERROR_CODES, RegistryError
@@ -208,7 +208,7 @@ class HttpTransport:
         expect: Iterable[int] = (),
     ) -> Response:
         """Send ``route``'s request with a token for ``scopes``; an error answer raises."""
-        url = self._base(host) + path
+        url = path if path.startswith(("http://", "https://")) else self._base(host) + path
         known = set(self._tokens.get(host, {}))
         auth = self._authorize(host, principal, scopes)
         reused = set(routes.scope_texts(scopes)) <= known
@@ -275,20 +275,23 @@ class HttpTransport:
     def push_blob(
         self, host: str, principal: Principal, path: str, digest: str, data: bytes
     ) -> None:
+        """POST (or a refused mount's session), PATCH the data, PUT ``?digest=``: each to the
+        ``Location`` the registry gave last, its query kept (distribution's ``_state``)."""
         start = routes.route("start_upload")
         scopes = start.scopes(path)
         location = self._sessions.pop((host, path), None)
         if location is None:
             response = self._request(host, principal, start, start.path(name=path), scopes)
             location = response.header("Location") or ""
-        session = location.rstrip("/").rpartition("/")[2]
-        patch = routes.route("upload_chunk")
         if data:
+            patch = routes.route("upload_chunk")
             headers = [("Content-Type", "application/octet-stream")]
-            url = patch.path(name=path, upload=session)
-            self._request(host, principal, patch, url, scopes, headers, data)
+            response = self._request(host, principal, patch, location, scopes, headers, data)
+            location = response.header("Location") or location
         finish = routes.route("finish_upload")
-        url = finish.path([("digest", digest)], name=path, upload=session)
+        parts = urlsplit(location)
+        query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("digest", digest)])
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
         self._request(host, principal, finish, url, scopes, [("Content-Length", "0")])
 
     def get_manifest(
