@@ -14,6 +14,7 @@ client does (it links crypto/sha512); the upstream tests register only sha256. P
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -955,7 +956,6 @@ class Explanation:
     def __str__(self) -> str:
         """A small aligned table: one row per part, then the familiar and full forms; or
         Docker's error and the hint."""
-        import textwrap
 
         # Each explanation on its own wrapped lines under its row: the table stays within
         # EXPLAIN_WIDTH columns, so a notebook beside a file browser never wraps mid-word.
