@@ -7,6 +7,7 @@ import multiprocessing
 
 import pytest
 
+from labkit.errors import LabkitError
 from labkit.records import (
     MIME_TYPE,
     CorruptRecord,
@@ -179,3 +180,62 @@ def test_another_students_record_is_kept_aside_never_merged(tmp_path):
     kept = list((tmp_path / "labkit-answers").glob("demo.json.other-*"))
     assert len(kept) == 1 and "their answer" in kept[0].read_text()
     assert "student 'ada'" in store.problems[-1]
+
+
+# -- in the browser (Pyodide): no fcntl.lockf, ``~`` in memory, one user name for all ---------
+
+
+def test_records_are_saved_where_fcntl_has_no_lockf(tmp_path, monkeypatch):
+    import fcntl
+
+    monkeypatch.delattr(fcntl, "lockf")  # as in Pyodide
+    store = RecordStore(tmp_path)
+    saved = store.save(Record("00-start-here", "s1", "f").with_answer("first-pull", None))
+    assert store.load("00-start-here") == saved
+    assert not list((tmp_path / "labkit-answers").glob("*.lock"))
+
+
+def test_records_are_saved_where_the_file_system_has_no_record_locks(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(fcntl, "lockf", no_locks)
+    store = RecordStore(tmp_path)
+    saved = store.save(Record("00-start-here", "s1", "f").with_answer("first-pull", None))
+    assert store.load("00-start-here") == saved
+
+
+def test_in_the_browser_the_course_id_is_kept_beside_the_notebook(tmp_path, monkeypatch):
+    import sys
+
+    from labkit.records import NO_COURSE_ID, remember_student, resolve_student
+
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    for name in ("LABKIT_GRADING", "LABKIT_STUDENT", "JUPYTERHUB_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert resolve_student() == (NO_COURSE_ID, "no course id saved yet")
+    with pytest.raises(LabkitError):
+        remember_student(NO_COURSE_ID)
+    path = remember_student("s7")
+    assert path == tmp_path / "labkit-answers" / "course-id.txt"
+    (tmp_path / "home" / ".labkit" / "student-id").unlink()  # a new kernel: ~ is new
+    assert resolve_student() == ("s7", "labkit-answers/course-id.txt")
+
+
+def test_the_downloaded_record_file_is_the_record(tmp_path):
+    import base64
+    import re
+
+    from labkit.records import record_download_html, record_file_name
+
+    record = Record("04-pushing", "s1", "f").with_answer("why-registry", "b")
+    link = record_download_html(record)
+    assert record_file_name(record) == "04-pushing.labkit.json"
+    assert "download='04-pushing.labkit.json'" in link
+    data = re.search(r"href='data:application/json;base64,([^']+)'", link).group(1)
+    assert Record.from_json(json.loads(base64.b64decode(data))) == record

@@ -201,3 +201,22 @@ def test_lab_of_notebook():
     assert lab_of_notebook(["x = 1", 'lab = labkit.start( "03-tags" )']) == "03-tags"
     assert lab_of_notebook(["labkit.start(lab='demo')"]) == "demo"
     assert lab_of_notebook(["start('demo')"]) is None
+
+
+def test_record_files_downloaded_from_the_browser_are_handed_in_like_notebooks(tmp_path):
+    """``<lab>.labkit.json`` (the submission cell's download link): in a student's folder it
+    is that student's record; in a flat folder it names its student inside."""
+    import json as _json
+
+    from labkit.grading import collect as _collect
+    from labkit.records import Record
+
+    record = Record("04-pushing", "s42", "f").with_answer("why-registry", "b")
+    (tmp_path / "s7").mkdir()
+    (tmp_path / "s7" / "04-pushing.labkit.json").write_text(_json.dumps(record.to_json()))
+    (tmp_path / "04-pushing.labkit.json").write_text(_json.dumps(record.to_json()))
+    (tmp_path / "stray.json").write_text("{}")
+    found = {s.student: s for s in _collect(tmp_path)}
+    assert set(found) == {"s7", "s42"}
+    assert [p.name for p in found["s7"].record_files] == ["04-pushing.labkit.json"]
+    assert [p.name for p in found["s42"].record_files] == ["04-pushing.labkit.json"]
