@@ -99,3 +99,22 @@ def test_wire_option_prints_the_http_exchanges(ip, capsys):
 def test_magic_options_are_only_taken_in_front():
     assert magic._magic_options(["--wire", "push", "x"]) == ({"--wire"}, ["push", "x"])
     assert magic._magic_options(["push", "--wire"]) == (set(), ["push", "--wire"])
+
+
+def test_docker_lines_never_import_the_server_or_tornado():
+    """In Pyodide, tornado is the kernel's own stand-in: %docker must not need labkit.server."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, labkit.magic as m\n"
+        "from labkit.world import World\n"
+        "m.use_client(World.default().client('student'))\n"
+        "m.run_line('docker pull alpine')\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] == 'tornado'"
+        " or n == 'labkit.server')\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
