@@ -6,6 +6,11 @@ prints what Docker 28 prints, errors included. It never raises for a bad command
 failure is a :class:`Result` with Docker's text and exit code. The engine returns what it did
 (:class:`~labkit.engine.PullResult`, :class:`~labkit.engine.PushResult`, ...); only this module
 turns that into Docker's text.
+
+Why it is over 800 lines: it is the one place for the daemon-side text of every simulated
+command (the images, inspect and search filters as moby checks them, with their citations), so
+that the Engine API stub (tests/engine_stub.py) and the shell share one implementation. Split it
+by command (a ``labkit/shell/`` package) when a command's part grows on its own.
 """
 
 from __future__ import annotations
