@@ -18,6 +18,7 @@ and nothing in a submission is ever imported or run here.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import re
@@ -104,6 +105,8 @@ def load_json_file(path: Path, inside: Path | None = None) -> tuple[Any, str]:
     JSON, and nesting deeper than Python's parser can follow."""
     try:
         if inside is not None and not _is_inside(path, inside):
+            if _is_loop(path):
+                return None, f"{path.name} is a loop of symbolic links; it was not read"
             return None, f"{path.name} leads outside the submission's folder; it was not read"
         if not path.is_file():
             return None, f"{path.name} is not a regular file"
@@ -134,6 +137,16 @@ def load_json_file(path: Path, inside: Path | None = None) -> tuple[Any, str]:
     except ValueError as error:
         return None, f"{path.name} is not valid JSON ({error})"
     return value, ""
+
+
+def _is_loop(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 says a loop so
+        return True
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def _is_inside(path: Path, folder: Path) -> bool:

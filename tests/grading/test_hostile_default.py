@@ -239,7 +239,7 @@ symlink-loop,demo,predict-uppercase,0,1,no-submission-cell,
 symlink-loop,demo,share-with-team,0,2,no-submission-cell,
 symlink-loop,demo,push-your-image,0,2,no-submission-cell,
 symlink-loop,demo,fully-qualify,0,1,no-submission-cell,
-symlink-loop,demo,(total),0,10,no-submission-cell,"the notebook has no saved submission-cell output and there is no labkit-answers/demo.json beside it: run the last cell, save, and submit again; demo.json leads outside the submission's folder; it was not read"
+symlink-loop,demo,(total),0,10,no-submission-cell,"the notebook has no saved submission-cell output and there is no labkit-answers/demo.json beside it: run the last cell, save, and submit again; demo.json is a loop of symbolic links; it was not read"
 time-traveller,demo,fully-qualified,2,2,correct,
 time-traveller,demo,latest-meaning,1,1,correct,
 time-traveller,demo,name-the-parts,1,1,correct,
