@@ -751,10 +751,11 @@ class Overview:
     def html(self, *, handing_in: bool = False, folder: str = "") -> str:
         from labkit.widgets.style import MUTED, box, inline_markdown
 
+        left = "style='text-align: left'"
         rows = "".join(
-            f"<tr><td>{n}</td><td>{inline_markdown(r.title)}</td>"
-            f"<td>{html.escape(self.state_words(r))}</td><td>{r.tries or ''}</td>"
-            f"<td>{html.escape(r.when)}</td></tr>"
+            f"<tr><td>{n}</td><td {left}>{inline_markdown(r.title)}</td>"
+            f"<td {left}>{html.escape(self.state_words(r))}</td><td>{r.tries or ''}</td>"
+            f"<td {left}>{html.escape(r.when)}</td></tr>"
             for n, r in enumerate(self.rows, 1)
         )
         steps = "".join(
@@ -764,8 +765,8 @@ class Overview:
         return box(
             f"<div class='labkit-overview'><p><strong>{html.escape(self.title)}</strong>: "
             f"{html.escape(self.headline())}</p>"
-            "<table><thead><tr><th>#</th><th>exercise</th><th>where you stand</th>"
-            f"<th>tries</th><th>last answer</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<table><thead><tr><th>#</th><th {left}>exercise</th><th {left}>where you stand</th>"
+            f"<th>tries</th><th {left}>last answer</th></tr></thead><tbody>{rows}</tbody></table>"
             f"<ul style='color: {MUTED}'>{steps}</ul>"
             + (
                 f"<p style='color: {MUTED}'>labkit record of lab {html.escape(self.lab_id)} for "

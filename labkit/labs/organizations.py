@@ -98,7 +98,7 @@ def teammate_password(params: Mapping[str, Any], team: str) -> str:
 
 def setup(world: Any, params: Mapping[str, Any]) -> None:
     """The student's account and organization on registry.acme.com, four teams with one
-    teammate each, three private repositories and the starting grants."""
+    teammate each, three private repositories and the starting grants (06 builds on it)."""
     org = params["org"]
     world.add_user(params["docker_id"], params["password"], registry=REGISTRY)
     for team, user in params["members"].items():
@@ -113,6 +113,15 @@ def setup(world: Any, params: Mapping[str, Any]) -> None:
     for team, grants in initial_grants(params).items():
         for repo, level in grants.items():
             hub.grant(org, team, repo, level)
+
+
+def setup_with_hub(world: Any, params: Mapping[str, Any]) -> None:
+    """Lab 05's world: :func:`setup`, then the student and the teammates on Docker Hub, where
+    the lab first shows organizations and teams."""
+    setup(world, params)
+    world.add_user(params["docker_id"], params["password"])
+    for team, user in params["members"].items():
+        world.add_user(user, teammate_password(params, team))
 
 
 # -- helpers on the world's state -----------------------------------------------------------------
@@ -915,7 +924,7 @@ LAB = Lab(
     ),
     concepts=("organizations", "teams-permissions", "owners", "private-registry"),
     world_params=world_params,
-    setup=setup,
+    setup=setup_with_hub,
     description=(
         "An organization of your own on registry.acme.com: teams with Read-only, Read & Write "
         "and Admin, owners, private repositories and the permission matrix."

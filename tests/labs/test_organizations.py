@@ -181,3 +181,15 @@ def test_hints_unlock_after_tries(lab):
 @pytest.mark.notebook
 def test_notebook_runs_and_solution_grades_full(walked, lab):
     solution_scores_full_marks(lab, walked(lab.id))
+
+
+def test_the_notebook_teaches_organizations_on_docker_hub_first(lab):
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    on_hub = next(i for i, cell in enumerate(code) if "hub.create_org(org)" in cell)
+    on_acme = next(i for i, cell in enumerate(code) if '"registry.acme.com")' in cell)
+    assert on_hub < on_acme
+    assert "lab.hub" in code[on_hub] and 'registry="docker.io"' in code[on_hub]
+    world = lab.new_world("hub-first")
+    params = lab.params_for("hub-first")
+    assert params["docker_id"] in world.registry("docker.io").accounts.users
