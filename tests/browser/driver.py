@@ -285,6 +285,7 @@ class NotebookPage:
         self.workspace = re.sub(r"[^A-Za-z0-9-]", "-", workspace)
         self.page = context.new_page()
         self.page_errors: list[str] = []
+        self.dialogs_met: list[str] = []
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
     # -- the notebook file (the source of truth for tags) --------------------------------
@@ -338,20 +339,29 @@ class NotebookPage:
         """Close JupyterLab's modal dialogs (under load: "Select Kernel", "Kernel Restarting",
         "File Changed", a server connection notice), which block every click behind them.
         The kernel picker is accepted (its default is the notebook's python3 kernel); any
-        other dialog is cancelled. Returns the titles of the dialogs closed."""
-        closed = []
+        other dialog gets its Cancel button (or its only one). Never raises; returns the titles
+        of the dialogs met (also kept in ``dialogs_met`` for a failing test's message)."""
+        met = []
         for _ in range(5):
             dialog = self.page.locator(".jp-Dialog").first
-            if not dialog.count() or not dialog.is_visible():
+            try:
+                if not dialog.is_visible():
+                    break
+                title = dialog.locator(".jp-Dialog-header").inner_text(timeout=5_000).strip()
+            except Exception:
                 break
-            title = dialog.locator(".jp-Dialog-header").inner_text(timeout=2_000).strip()
-            closed.append(title)
-            if "kernel" in title.lower() and "select" in title.lower():
-                dialog.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=5_000)
-            else:
+            met.append(title)
+            accept = dialog.locator(".jp-Dialog-button.jp-mod-accept")
+            reject = dialog.locator(".jp-Dialog-button.jp-mod-reject")
+            pick_kernel = "kernel" in title.lower() and "select" in title.lower()
+            button = accept if pick_kernel or not reject.count() else reject
+            try:
+                button.first.click(timeout=ACTION_TIMEOUT_MS)
+                dialog.wait_for(state="detached", timeout=ACTION_TIMEOUT_MS)
+            except Exception:
                 self.page.keyboard.press("Escape")
-            dialog.wait_for(state="detached", timeout=5_000)
-        return closed
+        self.dialogs_met.extend(met)
+        return met
 
     def click(self, locator: Any, **options: Any) -> None:
         """Click ``locator``; when a modal dialog is in the way, close it and click again."""
@@ -404,7 +414,7 @@ class NotebookPage:
             raise AssertionError(
                 f"{self.path}: Run All stopped at code cell {not_run[0]} "
                 f"({prompts[not_run[0]][1][:60]!r}); the cell before it shows:\n{last_ran[-1500:]}"
-                "\nproblems: " + "\n".join(self.problems())
+                "\nproblems: " + "\n".join(self.problems()) + f"\ndialogs met: {self.dialogs_met}"
             )
 
     def run_cell(self, index: int) -> None:
