@@ -15,7 +15,7 @@ NPM_STAMP := deploy/lite/node_modules/.installed
 SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap nodejs
 PORT ?= 8888
 
-.PHONY: lab lite serve-lite test test-fast lint format system-deps venv node-deps nbgrader-lib bench clean
+.PHONY: lab lite serve-lite test test-fast lint typecheck format system-deps venv node-deps nbgrader-lib bench clean
 
 lab: $(LAB_STAMP)
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
@@ -24,13 +24,13 @@ lab: $(LAB_STAMP)
 
 # Every suite (unit, notebook, slow, browser, lite, hub) in one pytest session: each phase of
 # the make prints its time, and pytest prints each suite's wall and CPU time at the end.
-test: system-deps venv node-deps nbgrader-lib lint $(NPM_STAMP)
+test: system-deps venv node-deps nbgrader-lib lint typecheck $(NPM_STAMP)
 	@.ci/phase "tests (every suite)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # For quick local iteration (at most 90 s on 2 cores): everything but the browser, slow
 # (notebooks included), lite and hub suites.
 FAST_MARKS := not browser and not slow and not lite and not hub
-test-fast: venv lint
+test-fast: venv lint typecheck
 	@.ci/phase "tests ($(FAST_MARKS))" $(BIN)/python -m pytest -m "$(FAST_MARKS)" $(PYTEST_ARGS)
 
 # The JupyterLite site: JupyterLite from PyPI, Pyodide from npm (deploy/lite/package.json),
@@ -43,6 +43,10 @@ serve-lite: lite
 
 lint: venv
 	@.ci/phase "ruff" sh -c '$(BIN)/ruff check . && $(BIN)/ruff format --check labkit tests bench'
+
+# mypy on labkit/ (settings in pyproject.toml: untyped bodies checked too).
+typecheck: venv
+	@.ci/phase "mypy" $(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff format labkit tests bench && $(BIN)/ruff check --fix .

@@ -576,7 +576,7 @@ class Accounts:
         organization = self._orgs.get(org)
         if organization is None:
             return Decision(False, "not-found")
-        if organization.members.get(principal.user) is Role.OWNER:
+        if principal.user is not None and organization.members.get(principal.user) is Role.OWNER:
             return Decision(True, "org-owner")
         return Decision(False, "not-owner")
 

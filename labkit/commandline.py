@@ -27,6 +27,10 @@ Deliberate differences, all about things outside Docker's own CLI:
   (:data:`CONFIG_DIR`), what Docker prints for a user whose HOME is ``/home/student``.
 - ``-h`` (deprecated in Docker) prints its deprecation notice once per ``-h``; Docker repeats it
   in some odd positions (``docker image -h pull`` prints it three times).
+
+This module is long because it is one port of the cobra and pflag rules docker/cli parses every
+command line with (flags, groups, help, usage errors); split, the rules would be apart where
+upstream keeps them together.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
+from typing import Any, cast
 
 __all__ = [
     "CLIENT_VERSION",
@@ -435,10 +440,10 @@ def _set(flag: _Flag, text: str, parsed: _Parsed) -> None:
             value = _parse_int(text)
         elif flag.kind == "filter":
             normalized = _normalize_filter(text)
-            previous = list(parsed.values[flag.name])  # type: ignore[call-overload]
+            previous = list(cast("list[str]", parsed.values[flag.name]))
             value = previous if normalized is None else [*previous, normalized]
         elif flag.kind == "list":
-            previous = list(parsed.values[flag.name])  # type: ignore[call-overload]
+            previous = list(cast("list[str]", parsed.values[flag.name]))
             value = [*previous, *text.split(",")] if flag.name == "platform" else [*previous, text]
         else:
             value = text
@@ -523,13 +528,13 @@ def _parse_shorts(
 
 
 @cache
-def _help_data() -> dict[str, object]:
+def _help_data() -> dict[str, Any]:
     text = resources.files("labkit").joinpath("data/docker_help.json").read_text("utf-8")
     return json.loads(text)
 
 
 def _use(path: str) -> str:
-    commands: dict[str, dict[str, str]] = _help_data()["commands"]  # type: ignore[assignment]
+    commands: dict[str, dict[str, str]] = _help_data()["commands"]
     return commands[path]["use"]
 
 
@@ -554,14 +559,14 @@ def help_text(command: str) -> str:
     words = " ".join(command.split())
     words = words.removeprefix("docker").strip()
     if not words:
-        return data["root"]  # type: ignore[return-value]
+        return str(data["root"])
     if words == "image":
-        return data["groups"]["image"]  # type: ignore[index]
+        return str(data["groups"]["image"])
     if words.startswith("image "):
         canonical = _IMAGE_SUBCOMMANDS.get(words[6:], words)
     else:
         canonical = _TOP_LEVEL.get(words, words)
-    commands: dict[str, dict[str, str]] = data["commands"]  # type: ignore[assignment]
+    commands: dict[str, dict[str, str]] = data["commands"]
     if canonical not in commands:
         raise KeyError(command)
     path = _command_path(words, canonical)
@@ -790,9 +795,9 @@ def _parse_leaf(
     if wants_help or parsed.values["help"]:
         stdout_notices = _HELP_DEPRECATED * (group_notices + parsed.help_shorthands)
         return Output(stdout_notices + help_text(typed), _HELP_DEPRECATED * root_notices, 0)
-    error = _args_error(command, path, len(parsed.args))
-    if error is not None:
-        return error
+    refused = _args_error(command, path, len(parsed.args))
+    if refused is not None:
+        return refused
     values = {name: value for name, value in parsed.values.items() if name != "help"}
     return Invocation(
         command=command.path,

@@ -227,17 +227,19 @@ class Engine:
             except CommandFailed as failure:
                 partial = [*done, *([failure.partial] if failure.partial else [])]
                 raise CommandFailed(
-                    failure.text, failure.code, PullResult(ref, tuple(partial))
+                    failure.text,
+                    failure.code,
+                    PullResult(ref, tuple(partial)),  # type: ignore[arg-type]  # a pull's partial is a PulledImage
                 ) from None
         return PullResult(ref, tuple(done))
 
     def _pull_one(
         self, registry: str, principal: Principal, ref: Reference, *, first: bool
     ) -> PulledImage:
-        reference = ref.digest or ref.tag
+        reference = ref.digest or ref.tag or "latest"
         try:
             stored = self.transport.get_manifest(registry, principal, ref.path, reference)
-            manifest = parse_manifest(stored.data, stored.media_type)
+            manifest: Any = parse_manifest(stored.data, stored.media_type)
             if stored.media_type in INDEX_TYPES:
                 stored, manifest = self._pick_platform(registry, principal, ref, manifest)
             config = self.transport.get_blob(registry, principal, ref.path, manifest.config.digest)
@@ -403,12 +405,12 @@ class Engine:
             for ref in refs:
                 done.append(self._untag(ref))
         else:
-            ref = parse_reference(text)
-            if ref.digest:
-                done.append(self._untag(f"{ref.domain}/{ref.path}@{ref.digest}"))
+            parsed = parse_reference(text)
+            if parsed.digest:
+                done.append(self._untag(f"{parsed.domain}/{parsed.path}@{parsed.digest}"))
             else:
-                done.append(self._untag(str(ref.with_default_tag())))
-                name = f"{ref.domain}/{ref.path}"
+                done.append(self._untag(str(parsed.with_default_tag())))
+                name = f"{parsed.domain}/{parsed.path}"
                 if not any(t.rpartition(":")[0] == name for t in self.store.tags_of(image.id)):
                     for digest_ref in self.store.digests_of(image.id):
                         if digest_ref.split("@")[0] == name:

@@ -25,6 +25,10 @@ Values are Go values: Python ``str``, ``bool``, ``int``, ``float``, ``None`` (ni
 (``[]interface {}``), ``dict`` (``map[string]interface {}``), :class:`Number` (json.Number), and
 typed values made with :func:`typed` (``[]string``, ``map[string]string``, ``int64``) and
 :class:`Struct` (a Go struct or pointer to one, with fields and methods).
+
+This module is long because it is one port of Go's text/template (lexer, parser, executor) and
+of docker/cli's formatter and template functions, which share their private node and value
+types.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
     "Number",
@@ -288,9 +292,9 @@ def _format_float(value: float, verb: str = "g", prec: int = -1) -> str:
         if prec == 0:
             prec = 1
         text = f"{abs(value):.{prec - 1}e}"
-        mantissa, exp = text.split("e")
+        mantissa, exp_text = text.split("e")
         digits = mantissa.replace(".", "").rstrip("0") or "0"
-        point = int(exp) + 1 if value != 0 else 1
+        point = int(exp_text) + 1 if value != 0 else 1
         eprec = prec
         if eprec > len(digits) and len(digits) >= point:
             eprec = len(digits)
@@ -1186,7 +1190,7 @@ class _Parser:
         self.backup()
         return token
 
-    def errorf(self, message: str) -> None:
+    def errorf(self, message: str) -> NoReturn:
         raise TemplateError(f"template: {self.name}:{self.last.line}: {message}")
 
     def expect(self, typ: str, context: str) -> _Token:
@@ -1476,15 +1480,16 @@ class _Parser:
         text = token.val
         if token.typ == _T_CHARCONST:
             try:
-                value = _decode_escapes(text[1:-1])
+                char = _decode_escapes(text[1:-1])
             except ValueError:
                 self.errorf("invalid syntax")
-            if len(value) != 1:
+            if len(char) != 1:
                 self.errorf(f"malformed character constant: {text}")
-            return _NumberNode(token.pos, text, ord(value), True, True)
+            return _NumberNode(token.pos, text, ord(char), True, True)
         if text.endswith("i"):
             self.errorf(f"complex constants are not supported by labkit: {text}")
         clean = text.replace("_", "")
+        value: float  # an int for an integer constant
         try:
             if re.fullmatch(
                 r"[+-]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", clean
@@ -1639,7 +1644,7 @@ def _slice(item: Any, *indexes: Any) -> Any:
         raise _CallError(f"too many slice indexes: {len(indexes)}")
     if kind not in ("slice", "string"):
         raise _CallError(f"can't slice item of type {type_name(item)}")
-    payload = _py(item) or []
+    payload: Any = _py(item) or []
     length = len(payload.encode()) if kind == "string" else len(payload)
     if kind == "string" and len(indexes) == 3:
         raise _CallError("cannot 3-index slice a string")
@@ -2078,7 +2083,7 @@ class _State:
         self.node: _Node | None = None
         self.depth = 0
 
-    def errorf(self, message: str) -> None:
+    def errorf(self, message: str) -> NoReturn:
         name = self.template.name
         if self.node is None:
             raise TemplateError(f"template: {name}: {message}")
@@ -2410,8 +2415,7 @@ class _State:
             count = len(call_args) + (0 if final is _NO_FINAL else 1)
             if count != 0:
                 self.errorf(f"wrong number of args for {name}: want 0 got {count}")
-            result = function()
-            return result
+            return function()
         params = function.params
         variadic = bool(params) and params[-1].startswith("...")
         num_in = len(call_args) + (0 if final is _NO_FINAL else 1)

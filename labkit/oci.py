@@ -16,6 +16,9 @@ Choices made here (Docker has no single answer for synthetic content):
 - gzip members use stored (uncompressed) deflate blocks, mtime 0, XFL 0, OS byte 255.
 - The image config follows what BuildKit writes for official images (see ImageConfig);
   the history line of a CMD is BuildKit's ``fmt.Sprintf("CMD %q", args)``.
+
+This module is long because the image formats (descriptors, manifests, indexes, configs, tar
+layers) depend on each other and on Go's JSON encoding.
 """
 
 from __future__ import annotations
@@ -295,18 +298,19 @@ def tar_archive(files: Iterable[tuple[str, bytes]], mtime: int = EPOCH) -> bytes
     clash = directories & regular.keys()
     if clash:
         raise ValueError(f"tar: path is both a file and a directory: {sorted(clash)[0]!r}")
-    entries = sorted([(d, None) for d in directories] + list(regular.items()), key=_tar_order)
+    entries: list[tuple[str, bytes | None]] = [(d, None) for d in directories]
+    entries = sorted(entries + list(regular.items()), key=_tar_order)
     chunks: list[bytes] = []
-    for name, content in entries:
-        if content is None:
+    for name, data in entries:
+        if data is None:
             chunks.append(_tar_header(name + "/", 0, 0o755, b"5", mtime))
             continue
         parent = name.rpartition("/")[0]
         mode = 0o755 if parent in _EXECUTABLE_DIRS else 0o644
-        chunks.append(_tar_header(name, len(content), mode, b"0", mtime))
-        chunks.append(content)
-        if len(content) % 512:
-            chunks.append(b"\0" * (512 - len(content) % 512))
+        chunks.append(_tar_header(name, len(data), mode, b"0", mtime))
+        chunks.append(data)
+        if len(data) % 512:
+            chunks.append(b"\0" * (512 - len(data) % 512))
     chunks.append(b"\0" * 1024)
     return b"".join(chunks)
 
@@ -821,7 +825,7 @@ def _descriptor(value: object, where: str) -> Descriptor:
     if isinstance(platform, dict):
         parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
         platform_text = "/".join(str(part) for part in parts if part)
-    return Descriptor(media_type, size, digest, platform_text)  # type: ignore[arg-type]
+    return Descriptor(media_type, size, digest, platform_text)  # type: ignore[arg-type]  # checked above
 
 
 def parse_manifest(data: bytes, media_type: str | None = None) -> Manifest | ManifestIndex:

@@ -34,7 +34,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -194,7 +194,7 @@ class Record:
         )
         return replace(self, answers={**self.answers, exercise_id: entry})
 
-    def with_events(self, events: list[Mapping[str, Any]], when: str | None = None) -> Record:
+    def with_events(self, events: Sequence[Mapping[str, Any]], when: str | None = None) -> Record:
         """The world's event log (``Event.to_json()`` dicts) as of ``when``."""
         return replace(self, events=tuple(dict(e) for e in events), world_updated=when or now_iso())
 

@@ -9,6 +9,9 @@ plain words; ``explain`` breaks a name into its parts for a student.
 Deliberate choice: digests accept sha256, sha384 and sha512, as the real Docker 28.2.2
 client does (it links crypto/sha512); the upstream tests register only sha256. Pass
 ``digest_algorithms=UPSTREAM_TEST_DIGEST_ALGORITHMS`` to get the upstream tests' behaviour.
+
+This module is long because it holds distribution/reference's grammar and normalization together
+with the explanations students read for each rule, side by side.
 """
 
 from __future__ import annotations
@@ -973,14 +976,14 @@ class Explanation:
             return "\n".join(
                 [*wrapped(f"{self.text}: {self.error}", ""), *wrapped(f"hint: {self.hint}", "  ")]
             )
-        rows = []
+        rows: list[tuple[str, str, str, str]] = []
         for part in self.parts:
             value = part.value if part.value is not None else "-"
             source = "typed" if part.typed else "default" if part.value is not None else "-"
             rows.append((f"  {part.part}", value, source, part.why))
-        rows.append(("  familiar", self.familiar, "", "how docker shows it"))
-        rows.append(("  full", self.fully_qualified, "", "what docker pulls or pushes"))
-        rows.append(("  endpoint", self.endpoint, "", "the host a client contacts"))
+        rows.append(("  familiar", self.familiar or "", "", "how docker shows it"))
+        rows.append(("  full", self.fully_qualified or "", "", "what docker pulls or pushes"))
+        rows.append(("  endpoint", self.endpoint or "", "", "the host a client contacts"))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [self.text]
         for label, value, source, why in rows:

@@ -218,7 +218,9 @@ class Registry:
     def repositories(self) -> Iterator[Repository]:
         """Every repository, sorted by path (seeded ones loaded)."""
         for path in sorted(self._repos):
-            yield self._load(path)  # type: ignore[misc]
+            repo = self._load(path)
+            if repo is not None:  # always: every path of _repos has its repository
+                yield repo
 
     def repository_paths(self) -> list[str]:
         """Every repository path, without loading seeded content."""

@@ -17,6 +17,9 @@ runs a server in the background with :func:`serve_in_background` and also uses t
     handle = serve_in_background(world)
     with handle.lock:
         docker.run("docker push localhost:5000/app:1.0")
+
+This module is long because it serves the whole OCI distribution HTTP API (routes, token
+authentication, uploads, streaming with ranges, expiry) over one tornado application.
 """
 
 from __future__ import annotations
@@ -741,7 +744,7 @@ class RegistryHandler(_Base):
             n = int(n_text)
         return n, self.query("last") or None
 
-    def send_page(self, key: str, items: list[str], n: int | None, more: bool, extra: dict):
+    def send_page(self, key: str, items: list[str], n: int | None, more: bool, extra: dict) -> None:
         if more and n:
             query = urlencode({"last": items[-1], "n": n})
             self.set_header("Link", f'<{self.request.path}?{query}>; rel="next"')
@@ -830,12 +833,12 @@ class RegistryHandler(_Base):
                 self.set_header("Content-Type", f"multipart/byteranges; boundary={boundary}")
                 pieces = []
                 for index, (start, end) in enumerate(wanted):
-                    head = (
+                    part_head = (
                         f"{'' if index == 0 else chr(13) + chr(10)}--{boundary}\r\n"
                         f"Content-Range: bytes {start}-{end}/{size}\r\n"
                         "Content-Type: application/octet-stream\r\n\r\n"
                     )
-                    pieces.append((head.encode(), start, end))
+                    pieces.append((part_head.encode(), start, end))
                 pieces.append((f"\r\n--{boundary}--\r\n".encode(), 0, -1))
             length = sum(len(head) + end - start + 1 for head, start, end in pieces)
             self.set_header("Content-Length", str(length))

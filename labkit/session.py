@@ -13,6 +13,7 @@ from __future__ import annotations
 # Lazy imports (inside functions): IPython, ipywidgets (python -X importtime: 0.4 s), the magic and
 # the widgets load when a lab first shows one.
 import difflib
+import functools
 import html
 import inspect
 import os
@@ -47,8 +48,13 @@ if TYPE_CHECKING:
     from labkit.client import Client
     from labkit.labs import Lab
     from labkit.shell import Result
+    from labkit.widgets.browser import RegistryBrowser
     from labkit.widgets.exercise import ExerciseView
+    from labkit.widgets.explorer import ExplorerView
+    from labkit.widgets.permissions import PermissionMatrix
     from labkit.widgets.progress import ProgressView
+    from labkit.widgets.push import PushView
+    from labkit.widgets.scan import ScanView
     from labkit.world import Event, Hub, World
 
 __all__ = ["LabSession", "start"]
@@ -77,7 +83,9 @@ def display(*objects: Any, raw: bool = False) -> None:
             print(obj)
 
 
-def start(lab_id: str, student: str | None = None, *, folder: str | os.PathLike[str] | None = None):
+def start(
+    lab_id: str, student: str | None = None, *, folder: str | os.PathLike[str] | None = None
+) -> LabSession:
     """Start (or resume) a lab: returns the :class:`LabSession` (see docs/session-api.md).
 
     In a notebook it also registers labkit's error handler (:func:`friendly_errors`): a slip
@@ -201,6 +209,11 @@ def friendly_errors() -> None:
         shell._labkit_tb = shell.CustomTB
 
 
+def _check_task(session: LabSession, exercise_id: str, raw: Any) -> Feedback:
+    """A task's Check button: the world is checked, whatever the widget passes."""
+    return session.check(exercise_id)
+
+
 class LabSession:
     """One student's lab in a kernel: world, client, Hub, exercises, record and widgets."""
 
@@ -321,11 +334,11 @@ class LabSession:
             view = ExerciseView(
                 exercise,
                 self.variant(exercise_id),
-                lambda raw, i=exercise_id: self.submit(i, raw),
+                functools.partial(self.submit, exercise_id),
                 tries_used=entry.tries if entry else 0,
             )
             if exercise.kind is Kind.TASK:
-                view.submit = lambda raw, i=exercise_id: self.check(i)
+                view.submit = functools.partial(_check_task, self, exercise_id)
             if entry is not None:
                 view.restore(entry.raw, entry.tries, self._feedback.get(exercise_id))
             self._views[exercise_id] = view
@@ -405,13 +418,13 @@ class LabSession:
             )
         return Overview(self.id, self.title, tuple(rows), self.graded_later, self.student)
 
-    def explorer(self, text: str = ""):
+    def explorer(self, text: str = "") -> ExplorerView:
         """The reference explorer widget (type a name, see its parts)."""
         from labkit.widgets.explorer import ExplorerView
 
         return ExplorerView(text)
 
-    def push_view(self, result: Result):
+    def push_view(self, result: Result) -> PushView:
         """Layers with their final status, the digest and the size of a push Result."""
         from labkit.widgets.push import PushView
 
@@ -422,13 +435,13 @@ class LabSession:
             )
         return PushView(result)
 
-    def browser(self):
+    def browser(self) -> RegistryBrowser:
         """The registry browser over ``world.snapshot()``."""
         from labkit.widgets.browser import RegistryBrowser
 
         return RegistryBrowser(self.world)
 
-    def permissions(self, org: str, registry: str = "registry.acme.com"):
+    def permissions(self, org: str, registry: str = "registry.acme.com") -> PermissionMatrix:
         """The permission matrix of ``org`` on ``registry`` (changes call Hub actions)."""
         from labkit.widgets.permissions import PermissionMatrix
 
@@ -440,7 +453,7 @@ class LabSession:
         user = self.params.get("docker_id") or ""
         return PermissionMatrix(self.world, org, registry=registry, user=user)
 
-    def scan(self, reference: str):
+    def scan(self, reference: str) -> ScanView:
         """The scan view of ``world.scan(reference)``, clearly marked simulated."""
         from labkit.widgets.scan import ScanView
 
@@ -601,7 +614,7 @@ class LabSession:
 
     # -- the magic ----------------------------------------------------------------------------
 
-    def course_id_form(self):
+    def course_id_form(self) -> Any:  # the CourseIdForm, already shown (a _Shown proxy)
         """A box where the student gives their course id once; every lab then uses it for
         the student's variants (kept in ``~/.labkit/student-id``)."""
         from labkit.widgets.course import CourseIdForm

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from labkit import formats
 from labkit._version import __version__
@@ -369,9 +369,15 @@ _AMBIGUOUS = frozenset(
 _IMAGE_FILTERS = frozenset({"dangling", "label", "before", "since", "reference", "until"})
 
 
+def _flag_values(inv: Invocation, name: str) -> list[str]:
+    """The values a repeatable flag (``--filter``) was given, as text, in order."""
+    values = inv.flags.get(name)
+    return [str(v) for v in values] if isinstance(values, list | tuple) else []
+
+
 def _filter_args(inv: Invocation) -> dict[str, list[str]]:
     """filters.Args as the daemon receives them: name -> distinct values, in the order given."""
-    return _filter_args_of([str(f) for f in inv.flags.get("filter") or ()])
+    return _filter_args_of(_flag_values(inv, "filter"))
 
 
 def _invalid_filter(name: str, values: list[str] | None = None) -> CommandFailed:
@@ -413,7 +419,7 @@ def path_match(pattern: str, name: str) -> bool:
             i += 1
             negate = pattern[i : i + 1] == "^"
             i += negate
-            ranges = []
+            ranges: list[str] = []
             while True:
                 if i >= len(pattern):
                     raise bad
@@ -485,7 +491,7 @@ def _image_summaries(client: Engine, inv: Invocation) -> list[dict[str, Any]]:
         clock = client.world.clock
         until = _until_timestamp(value, None if clock.is_real else clock.now())
         before = until if before is None or before > until else before
-    summaries = []
+    summaries: list[dict[str, Any]] = []
     for image in client.store.images():
         if before is not None and not image.created < before:
             continue
@@ -787,7 +793,8 @@ def _inspect(client: Engine, inv: Invocation, out: Printer, stdin, progress: boo
             template = formats.parse(fmt)
         except formats.TemplateError as error:
             raise CommandFailed(f"template parsing error: {error}", 64) from None
-    found, errors = [], []
+    found: list[Any] = []  # texts from a --format template, else inspect dicts
+    errors: list[str] = []
     for name in inv.args:
         data = None if kind == "container" else _inspect_one(client, name)
         if data is not None and inv.flags.get("size"):
@@ -944,7 +951,7 @@ def search_results(client: Engine, term: str, filters: list[str], limit: int) ->
         raise daemon_error(f"limit {limit} is outside the range of [1, 100]")
     registry = client.world.registry(DEFAULT_DOMAIN)
     needle = term.lower()
-    found = []
+    found: list[Any] = []
     for path in registry.repository_paths():
         repo = registry.peek(path)
         if repo is None or repo.private or needle not in path.lower():
@@ -981,13 +988,13 @@ def _go_atoi(text: str) -> int:
 
 def _search(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/registry/search.go:51-83."""
-    filters = [str(f) for f in inv.flags.get("filter") or ()]
+    filters = _flag_values(inv, "filter")
     if any(f.partition("=")[0] == "is-automated" for f in filters):
         out.err(
             'WARNING: the "is-automated" filter is deprecated, and searching for '
             '"is-automated=true" will not yield any results in future.\n'
         )
-    given = int(inv.flags.get("limit") or 0)  # the client sends a limit only when > 0
+    given = int(cast(Any, inv.flags.get("limit")) or 0)  # the client sends a limit only when > 0
     found = search_results(client, inv.args[0], filters, given if given > 0 else 0)
     rows = [
         formats.search_context(
@@ -1039,14 +1046,14 @@ def _version(client: Engine, inv: Invocation, out: Printer, stdin, progress: boo
     except formats.TemplateError as error:
         raise CommandFailed(f"template parsing error: {error}", 64) from None
     partial: list[str] = []
+    failed: formats.TemplateError | None = None
     try:
         text = template.execute(_version_info(), partial=partial)
-        error = None
     except formats.TemplateError as failure:
-        text, error = "".join(partial), failure
+        text, failed = "".join(partial), failure
     out.out(formats.tabwrite(text + "\n", minwidth=20, padding=1))
-    if error is not None:
-        raise CommandFailed(str(error))
+    if failed is not None:
+        raise CommandFailed(str(failed))
 
 
 def _version_info() -> formats.Struct:

@@ -5,6 +5,9 @@ labs use from the catalog (``labkit/data/catalog.json``: data, not code). Every 
 :class:`Event` appended to the world's log — each docker command a client runs and each Hub
 action — in order, with who made it and never with a secret, so that ``World.replay(events)``
 on a fresh world reproduces the same state.
+
+This module is long because the world ties every part together (registries, clients, the Hub,
+the catalog, scans, the event log and its replay).
 """
 
 from __future__ import annotations
@@ -466,7 +469,7 @@ class World:
         ref = ref.with_default_tag()
         registry = self.registry(ref.domain)
         repo = registry.repository(ref.path)
-        digest = ref.digest or (repo.tags.get(ref.tag) if repo else None)
+        digest = ref.digest or (repo.tags.get(ref.tag or "latest") if repo else None)
         stored = repo.manifests.get(digest) if repo and digest else None
         if stored is None:
             error = RegistryError(
@@ -484,7 +487,7 @@ class World:
         manifest = parse_manifest(stored.data, stored.media_type)
         findings: list[Finding] = []
         packages: dict[str, str] = {}
-        for layer in manifest.layers:
+        for layer in getattr(manifest, "layers", ()):  # an index has no layers of its own
             findings.extend(self._layer_findings(layer.digest))
             packages.update(self._layer_packages.get(layer.digest, {}))
         order = {s: i for i, s in enumerate(SEVERITIES)}

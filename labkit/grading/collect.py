@@ -201,8 +201,10 @@ def read_notebook(path: Path, inside: Path | None = None) -> NotebookInfo:
         return NotebookInfo(path, f"{path.name} is JSON but not a notebook (no cells)")
     major = value.get("nbformat")
     major = major if isinstance(major, int) and not isinstance(major, bool) else 0
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    kernelspec = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
+    metadata: dict[str, Any] = value["metadata"] if isinstance(value.get("metadata"), dict) else {}
+    kernelspec: dict[str, Any] = (
+        metadata["kernelspec"] if isinstance(metadata.get("kernelspec"), dict) else {}
+    )
     kernel = str(kernelspec.get("name", ""))
     if major == 0 and "worksheets" not in value and "cells" not in value:
         return NotebookInfo(path, f"{path.name} is JSON but not a notebook (no cells)")
@@ -365,9 +367,10 @@ def collect(
                 student = entry.stem
             elif entry.name.endswith(RECORD_FILE_SUFFIX):
                 # a record downloaded from the browser names its student inside
-                student = _record_student(entry)
-                if student is None:
+                named = _record_student(entry)
+                if named is None:
                     continue
+                student = named
             else:
                 continue  # a stray .json in a flat folder names no student
             notebooks, records = flat.setdefault(student, ([], []))

@@ -36,6 +36,9 @@ How a submission is run:
 - afterwards every descendant is ended with SIGKILL (the sandbox's PID namespace ends with its
   first process; the members of the run's cgroup and every process carrying the run's marker
   are ended too), and the scratch folder is removed.
+
+This module is long because the sandbox is one security boundary (bubblewrap, resource limits,
+the child that runs the cells and captures their outputs), read and reviewed as a whole.
 """
 
 from __future__ import annotations
@@ -1151,7 +1154,9 @@ def child_main() -> None:
             self._is_active = False
 
     class CapturingDisplayPublisher(DisplayPublisher):
-        def publish(self, data, metadata=None, source=None, *, transient=None, update=False):
+        def publish(
+            self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs
+        ):
             sink.add({"output_type": "display_data", "data": data, "metadata": metadata or {}})
 
         def clear_output(self, wait: bool = False) -> None:

@@ -12,6 +12,9 @@ Statuses of a lab grade (:class:`labkit.exercises.Status`): ok, other-student, v
 forged, wrong-lab, replay-failed, malformed, missing, no-submission-cell, unknown-lab, error, and
 with ``--execute`` the execution statuses (timed-out, killed, memory-limit, output-limit,
 not-a-notebook).
+
+This module is long because grading one submission takes its records, their integrity checks,
+the replays, the instructor's checks and the worker processes with their bounds.
 """
 
 from __future__ import annotations
@@ -275,11 +278,11 @@ def _grade_lab(
             f"the event log does not replay to its recorded outcomes: {shown}{more}; "
             "graded on the replayed world"
         )
-    for status, reason in _record_problems(result, record, student, recorded_students, lab):
+    for status, words in _record_problems(result, record, student, recorded_students, lab):
         if status is Status.REPLAY_FAILED and mismatches:
             continue  # the forgery already says the log does not replay
         statuses.append(status)
-        reasons.extend(reason)
+        reasons.extend(words)
     exercises = [
         _exercise_grade(
             grade,
@@ -375,7 +378,7 @@ def _integrity_problems(
             break
         previous = seq
     latest = datetime.now(UTC) + timedelta(days=1)
-    times = [("the record's world", record.world_updated)]
+    times: list[tuple[str, Any]] = [("the record's world", record.world_updated)]
     times += [(f"the answer to {k}", v.time) for k, v in sorted(record.answers.items())]
     times += [(f"event {i}", e.get("time")) for i, e in enumerate(record.events, 1)]
     for what, text in times:
@@ -576,7 +579,9 @@ def grade_submission(
     try:
         return _grade_submission(submission, options)
     except RecursionError:
-        return SubmissionGrade(submission.student, (), "malformed", "the records nest too deeply")
+        return SubmissionGrade(
+            submission.student, (), Status.MALFORMED, "the records nest too deeply"
+        )
     except MemoryError:
         return SubmissionGrade(
             submission.student,
@@ -589,7 +594,7 @@ def grade_submission(
         return SubmissionGrade(
             submission.student,
             (),
-            "error",
+            Status.ERROR,
             f"grading failed ({type(error).__name__}: {error}); please report this",
         )
 
@@ -1027,7 +1032,7 @@ def _grade_parallel(
                 results[index] = SubmissionGrade(
                     submissions[index].student,
                     (),
-                    "killed",
+                    Status.KILLED,
                     "the grading process for this submission died (out of memory, or killed)",
                 )
         bar.update(1)
@@ -1043,7 +1048,7 @@ def lab_grades(
     lab_ids = {g.lab for s in graded for g in s.labs if g.lab in labs_by_id}
     if lab_filter is not None:
         lab_ids = {lab_filter}
-    rows = []
+    rows: list[LabGrade] = []
     for submission in graded:
         have = {g.lab: g for g in submission.labs}
         rows.extend(g for g in submission.labs if g.lab not in labs_by_id)

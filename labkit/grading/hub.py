@@ -216,7 +216,7 @@ def _roster(
         )
     for user in users:
         name = user.get("name")
-        groups = user.get("groups") if isinstance(user.get("groups"), list) else []
+        groups: list[Any] = user["groups"] if isinstance(user.get("groups"), list) else []
         if not isinstance(name, str):
             continue
         if name == owner:

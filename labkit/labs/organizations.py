@@ -4,6 +4,9 @@ The student owns an organization on ``registry.acme.com`` with four teams (devel
 operations, interns), teammates in each, and three private repositories. Tasks change who may
 pull and push, and are checked on the resulting state: what each team's member may do, asked of
 the registry's own authorization rules.
+
+This module is long because the lab has eight exercises, each with its generator, checker, hints
+and example wrong answers.
 """
 
 from __future__ import annotations
@@ -249,7 +252,7 @@ def _level_generate(rng: random.Random, world: Mapping[str, Any]):
         elif i > index:
             mistakes[text] = "too-much-access"
     repo = f"{world['org']}/{world['api']}"
-    params = {"action": action, "repository": repo, "choices": list(LEVEL_CHOICES)}
+    params: dict[str, Any] = {"action": action, "repository": repo, "choices": list(LEVEL_CHOICES)}
     params["choice_mistakes"] = mistakes
     return params, LEVEL_CHOICES[index]
 

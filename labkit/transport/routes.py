@@ -130,7 +130,7 @@ ROUTES: tuple[Route, ...] = (
     Route("token", "GET", "/token"),
 )
 
-_BY_OP = {}
+_BY_OP: dict[str, Route] = {}
 for _route in ROUTES:
     _BY_OP.setdefault(_route.op, _route)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 # Lazy imports (inside functions): IPython.display (python -X importtime: 0.13 s) only when a view
 # is displayed.
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from labkit.widgets.style import INFO, MUTED, box
+
+if TYPE_CHECKING:
+    from labkit.world import World
 
 __all__ = ["RegistryBrowser"]
 
@@ -23,7 +26,7 @@ ALL = "(all namespaces)"
 class RegistryBrowser:
     """Dropdowns for the registry and namespace, and an HTML table of their repositories."""
 
-    def __init__(self, world, registry: str = "docker.io") -> None:
+    def __init__(self, world: World, registry: str = "docker.io") -> None:
         self.world = world
         self.snapshot: dict[str, Any] = {}
         self.registry = widgets.Dropdown(description="Registry")

@@ -42,10 +42,10 @@ def explanation_html(explanation: Explanation) -> str:
         ("fully qualified", explanation.fully_qualified, "what docker pulls or pushes"),
         ("endpoint", explanation.endpoint, "the host a client contacts"),
     ]
-    for label, value, why in forms:
+    for label, form, why in forms:
         rows.append(
             f"<tr><th style='text-align: left'>{label}</th>"
-            f"<td colspan='2'><code>{html.escape(value or '')}</code></td>"
+            f"<td colspan='2'><code>{html.escape(form or '')}</code></td>"
             f"<td style='color: {MUTED}'>{why}</td></tr>"
         )
     official = " · official image" if explanation.is_official else ""

@@ -10,11 +10,15 @@ from __future__ import annotations
 # Lazy imports (inside functions): IPython.display (python -X importtime: 0.13 s) only when a view
 # is displayed.
 import html
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from labkit.errors import LabkitError
 from labkit.widgets.style import MUTED, badge, box
+
+if TYPE_CHECKING:
+    from labkit.world import World
 
 __all__ = ["LEVELS", "PermissionMatrix"]
 
@@ -31,7 +35,9 @@ LEVELS: tuple[tuple[str, str], ...] = (
 class PermissionMatrix:
     """Rows are the organization's teams (with their members), columns its repositories."""
 
-    def __init__(self, world, org: str, *, registry: str = "registry.acme.com", user: str) -> None:
+    def __init__(
+        self, world: World, org: str, *, registry: str = "registry.acme.com", user: str
+    ) -> None:
         self.world = world
         self.org = org
         self.host = registry

@@ -7,10 +7,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from labkit.widgets.style import MUTED, badge, box, text_to_html
+
+if TYPE_CHECKING:
+    from labkit.shell import Result
 
 __all__ = ["PushSummary", "PushView", "parse_push"]
 
@@ -52,7 +56,7 @@ def parse_push(stdout: str, stderr: str = "", exit_code: int = 0) -> PushSummary
 class PushView:
     """An HTML table of a push ``Result``: layers and their status, the digest and size."""
 
-    def __init__(self, result) -> None:
+    def __init__(self, result: Result) -> None:
         self.result = result
         self.summary = parse_push(result.stdout, result.stderr, result.exit_code)
         self.output = widgets.HTML(self._html())

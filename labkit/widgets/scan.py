@@ -5,11 +5,15 @@ from __future__ import annotations
 # Lazy imports (inside functions): IPython.display (python -X importtime: 0.13 s) only when a view
 # is displayed.
 import html
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from labkit.errors import LabkitError
 from labkit.widgets.style import MUTED, WARN, badge, box
+
+if TYPE_CHECKING:
+    from labkit.world import World
 
 __all__ = ["ScanView"]
 
@@ -17,16 +21,16 @@ __all__ = ["ScanView"]
 class ScanView:
     """A simulated vulnerability report, or why there is none."""
 
-    def __init__(self, world, reference: str) -> None:
+    def __init__(self, world: World, reference: str) -> None:
         self.reference = reference
         self.report = None
         self.error: str | None = None
         try:
             self.report = world.scan(reference)
         except (LabkitError, ValueError) as error:
-            self.error = getattr(error, "message", None) or str(error)
-            if getattr(error, "hint", ""):
-                self.error += f". {error.hint}"
+            message = getattr(error, "message", None) or str(error)
+            hint = getattr(error, "hint", "")
+            self.error = f"{message}. {hint}" if hint else message
         self.output = widgets.HTML(self._html())
         self.widget = self.output
 
