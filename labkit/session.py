@@ -6,6 +6,10 @@ shows a header with "variant for: ID" and a progress bar, and keeps the record i
 ``labkit-answers/<lab>.json`` beside the notebook: saved after every answer and every world
 event. Works without an IPython shell (plain Python, tests); in grading mode
 (``LABKIT_GRADING``) nothing prompts or blocks.
+
+This module is long because it is the whole of what a student calls in a notebook (the
+LabSession: answers, checks, the world's helpers, the widgets it shows, records and resets) and
+the friendly errors around it.
 """
 
 from __future__ import annotations
