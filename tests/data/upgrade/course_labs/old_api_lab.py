@@ -57,7 +57,11 @@ FULL_NAME = Exercise(
 
 def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
     correct = "whatever image the tag `latest` names"
-    return choice_params(rng, correct, {"the newest version": "latest-is-newest"}), correct
+    wrong = {
+        "the image with the highest version number": "latest-is-newest",
+        "every tag of the `alpine` repository at once": "wrong-choice",
+    }
+    return choice_params(rng, correct, wrong), correct
 
 
 LATEST = Exercise(
@@ -66,8 +70,8 @@ LATEST = Exercise(
     prompt="What does `alpine` without a tag name?",
     kind=Kind.MULTIPLE_CHOICE,
     generator=_latest_generate,
-    mistakes=("latest-is-newest",),
-    examples=choice_examples(("latest-is-newest",)),
+    mistakes=("latest-is-newest", "wrong-choice"),
+    examples=choice_examples(("latest-is-newest", "wrong-choice")),
 )
 
 
