@@ -455,7 +455,20 @@ class NotebookPage:
         for text in self.page.locator(".jp-OutputArea-output").all_inner_texts():
             if "Traceback (most recent call last)" in text:
                 found.append(f"a traceback in an output: {text[:300]}")
+        found += [f"overflows its box: {item}" for item in self.overflowing()]
         return found
+
+    def overflowing(self) -> list[str]:
+        """labkit's elements in outputs whose content is wider than their box
+        (``scrollWidth > clientWidth``): text cut off or a scroll bar at this width."""
+        return self.page.evaluate(
+            """() => Array.from(document.querySelectorAll(
+                '.jp-OutputArea-output .labkit-box, .jp-OutputArea-output .labkit-choices, '
+                + '.jp-OutputArea-output .labkit-overview, .jp-OutputArea-output .labkit-error'))
+              .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+              .map(e => `${e.className}: ${e.scrollWidth} > ${e.clientWidth}: `
+                        + e.innerText.slice(0, 80))"""
+        )
 
     def saved_error_outputs(self) -> list[str]:
         """Error outputs in the saved notebook (stderr stream outputs are allowed)."""
