@@ -153,17 +153,47 @@ class LitePage:
         self.wait_ready()
 
     def wait_ready(self) -> None:
+        from playwright.sync_api import TimeoutError as PageTimeout
+
+        try:
+            self._wait_ready()
+        except PageTimeout:
+            raise AssertionError(f"{self.path} not ready: {self.state()}") from None
+
+    def _wait_ready(self) -> None:
         self.page.wait_for_function(
             """(path) => {
                 const app = window.jupyterapp;
-                const w = app && app.shell.currentWidget;
-                return w && w.context && w.context.path === path && w.content
+                if (!app) return false;
+                const w = app.shell.currentWidget;
+                if (!(w && w.context && w.context.path === path)) {
+                    // a restored workspace may bring another notebook to the front
+                    for (const other of app.shell.widgets('main')) {
+                        if (other.context && other.context.path === path) {
+                            app.shell.activateById(other.id);
+                        }
+                    }
+                    return false;
+                }
+                return w.content
                     && w.content.model && w.content.widgets.length > 0
                     && w.sessionContext && w.sessionContext.session
                     && w.sessionContext.session.kernel;
             }""",
             arg=self.path,
             timeout=KERNEL_TIMEOUT_MS,
+        )
+
+    def state(self) -> Any:
+        """What the page shows (for a failure's message)."""
+        return self.page.evaluate(
+            """() => { const app = window.jupyterapp; if (!app) return 'no app yet';
+                const main = [...app.shell.widgets('main')].map(w => w.context && w.context.path);
+                const w = app.shell.currentWidget;
+                const k = w && w.sessionContext && w.sessionContext.session
+                    && w.sessionContext.session.kernel;
+                return {main, current: w && w.context && w.context.path,
+                        kernel: k ? k.status : null}; }"""
         )
 
     def evaluate(self, script: str, arg: Any = None) -> Any:
