@@ -24,6 +24,9 @@ def test_table_for_an_official_image(capsys: pytest.CaptureFixture) -> None:
     assert status == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "alpine"
+    # rows start two spaces in; each row's reason follows on its own, deeper-indented lines
+    lines = [lines[0]] + [line for line in lines[1:] if not line.startswith("   ")]
+    assert all(len(line) <= 80 for line in out.splitlines())
     rows = {line.split()[0]: line for line in lines[1:]}
     assert rows["registry"].split()[1:3] == ["docker.io", "default"]
     assert rows["namespace"].split()[1:3] == ["library", "default"]
