@@ -338,8 +338,9 @@ class NotebookPage:
     def dismiss_dialogs(self) -> list[str]:
         """Close JupyterLab's modal dialogs (under load: "Select Kernel", "Kernel Restarting",
         "File Changed", a server connection notice), which block every click behind them.
-        The kernel picker is accepted (its default is the notebook's python3 kernel); any
-        other dialog gets its Cancel button (or its only one). Never raises; returns the titles
+        The kernel picker is accepted (its default is the notebook's python3 kernel), and so
+        is "File Changed" (overwrite: the page holds the student's work); any other dialog
+        gets its Cancel button (or its only one). Never raises; returns the titles
         of the dialogs met (also kept in ``dialogs_met`` for a failing test's message)."""
         met = []
         for _ in range(5):
@@ -354,7 +355,9 @@ class NotebookPage:
             accept = dialog.locator(".jp-Dialog-button.jp-mod-accept")
             reject = dialog.locator(".jp-Dialog-button.jp-mod-reject")
             pick_kernel = "kernel" in title.lower() and "select" in title.lower()
-            button = accept if pick_kernel or not reject.count() else reject
+            # "File Changed" on save: the page is what the student made, so it is kept
+            overwrite = "file changed" in title.lower()
+            button = accept if pick_kernel or overwrite or not reject.count() else reject
             try:
                 button.first.click(timeout=ACTION_TIMEOUT_MS)
                 dialog.wait_for(state="detached", timeout=ACTION_TIMEOUT_MS)
@@ -438,7 +441,10 @@ class NotebookPage:
         self.page.keyboard.press("Control+s")
         deadline = time.monotonic() + 30
         while self.file.stat().st_mtime_ns == before:
-            assert time.monotonic() < deadline, f"{self.path} was not saved by Ctrl+S"
+            assert time.monotonic() < deadline, (
+                f"{self.path} was not saved by Ctrl+S (dialogs met: {self.dialogs_met})"
+            )
+            self.dismiss_dialogs()
             time.sleep(0.1)
         if self.server.kind == "lab":
             self.page.locator(".lm-TabBar-tab.jp-mod-dirty").wait_for(state="detached")
