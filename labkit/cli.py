@@ -166,17 +166,22 @@ def _add_lint(subcommands: argparse._SubParsersAction) -> None:
         help="check lab definitions",
         description=(
             "Check that every exercise of each lab generates for a few students, parses its "
-            "own key, scores full marks with it, and reaches each mistake code it declares. "
-            "Exit status 1 when a problem is found."
+            "own key, scores full marks with it, and reaches each mistake code it declares "
+            "(a graded lab's key: with --checks). Exit status 1 when a problem is found."
         ),
     )
     lint.add_argument("labs", nargs="+", metavar="LAB", help="a lab id, e.g. demo")
     lint.add_argument("--labs-dir", metavar="DIR", help="also read labs from DIR (as LABKIT_LABS)")
+    lint.add_argument(
+        "--checks", metavar="DIR", help="the instructor's checks folder (graded labs' KEYS)"
+    )
     lint.set_defaults(handler=_run_lint)
 
 
 def _run_lint(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from labkit.errors import LabkitError
+    from labkit.grading.grade import load_keys
+    from labkit.grading.key import apply_key
     from labkit.grading.lint import lint_lab
     from labkit.labs import get_lab
 
@@ -184,7 +189,11 @@ def _run_lint(args: argparse.Namespace, out: TextIO | None = None) -> int:
     status = 0
     for lab_id in args.labs:
         try:
-            problems = lint_lab(get_lab(lab_id, args.labs_dir))
+            lab = get_lab(lab_id, args.labs_dir)
+            keys = load_keys(args.checks) if getattr(args, "checks", None) else {}
+            if lab.id in keys:
+                lab = apply_key(lab, keys[lab.id])
+            problems = lint_lab(lab)
         except LabkitError as error:
             problems = [str(error)]
         for problem in problems:
@@ -597,25 +606,32 @@ def _add_key(subcommands: argparse._SubParsersAction) -> None:
         description=(
             "Print the variant of LAB for one student (the lab-level parameters, each "
             "exercise's parameters) and the correct answers, with the commands that solve each "
-            "task."
+            "task. A graded lab's key is not shipped: give the instructor's checks folder."
         ),
     )
     key.add_argument("lab", metavar="LAB", help="a lab id, e.g. demo")
     key.add_argument("--student", required=True, metavar="ID", help="the student id")
     key.add_argument("--labs-dir", metavar="DIR", help="also read labs from DIR (as LABKIT_LABS)")
+    key.add_argument(
+        "--checks", metavar="DIR", help="the instructor's checks folder (graded labs' KEYS)"
+    )
     key.add_argument("--json", action="store_true", help="print the key as JSON")
     key.set_defaults(handler=_run_key)
 
 
 def _run_key(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from labkit.errors import LabkitError
+    from labkit.grading.grade import load_keys
     from labkit.grading.key import answer_key, format_key
 
     out = out or sys.stdout
     try:
-        key = answer_key(args.lab, args.student, args.labs_dir)
+        keys = load_keys(args.checks) if getattr(args, "checks", None) else None
+        key = answer_key(args.lab, args.student, args.labs_dir, keys)
     except LabkitError as error:
         print(f"labkit key: {error}", file=sys.stderr)
+        if error.hint:
+            print(error.hint, file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(key, indent=2, ensure_ascii=False), file=out)

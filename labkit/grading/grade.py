@@ -44,6 +44,7 @@ from labkit.grading.collect import (
 )
 from labkit.grading.record import grade_record, replay_leniently
 from labkit.grading.results import ExerciseGrade, LabGrade, SubmissionGrade, most_serious
+from labkit.grading.key import apply_keys
 from labkit.labs import find_labs
 from labkit.records import ANSWERS_FOLDER, Record, merge_records
 from labkit.world import Clock, World
@@ -107,14 +108,7 @@ InstructorCheck = Callable[[CheckContext], Any]
 
 # -- labs and instructor checks, loaded once per process ----------------------------------------
 
-_CACHE: dict[tuple[str, str | None], Any] = {}
-
-
-def _labs(labs_dir: str | None) -> dict[str, Lab]:
-    key = ("labs", labs_dir)
-    if key not in _CACHE:
-        _CACHE[key] = find_labs(labs_dir)
-    return _CACHE[key]
+_CACHE: dict[tuple[str | None, ...], Any] = {}
 
 
 def load_checks(folder: str | os.PathLike[str]) -> dict[str, dict[str, list[InstructorCheck]]]:
@@ -122,9 +116,25 @@ def load_checks(folder: str | os.PathLike[str]) -> dict[str, dict[str, list[Inst
 
     Each file defines ``CHECKS = {"<lab>": {"<exercise>": [check, ...]}}``; a check takes a
     :class:`CheckContext` and returns a bool, a score in [0, 1], or ``(score, message)``.
-    Files are merged in name order.
+    Files are merged in name order. A file may define ``KEYS`` instead (or too): the keys of
+    graded labs that labkit does not ship (:func:`load_keys`).
     """
+    return load_pack(folder)[0]
+
+
+def load_keys(folder: str | os.PathLike[str]) -> dict[str, dict[str, Mapping[str, Any]]]:
+    """The graded labs' keys from the checks folder: every file's
+    ``KEYS = {"<lab>": {"<exercise>": {"answer": ..., ...}}}`` merged in name order (see
+    :func:`labkit.grading.key.apply_keys` for what an exercise's entry holds)."""
+    return load_pack(folder)[1]
+
+
+def load_pack(
+    folder: str | os.PathLike[str],
+) -> tuple[dict[str, dict[str, list[InstructorCheck]]], dict[str, dict[str, Mapping[str, Any]]]]:
+    """``(CHECKS, KEYS)`` of the checks folder, each merged over its files in name order."""
     merged: dict[str, dict[str, list[InstructorCheck]]] = {}
+    keys: dict[str, dict[str, Mapping[str, Any]]] = {}
     path = Path(folder)
     if not path.is_dir():
         raise LabkitError(f"--checks {folder}: not a folder")
@@ -141,9 +151,10 @@ def load_checks(folder: str | os.PathLike[str]) -> dict[str, dict[str, list[Inst
         except Exception as error:
             raise LabkitError(f"--checks: cannot load {file}: {error!r}") from error
         checks = getattr(module, "CHECKS", None)
-        if not isinstance(checks, Mapping):
-            raise LabkitError(f"--checks: {file} defines no CHECKS dict")
-        for lab_id, per_exercise in checks.items():
+        file_keys = getattr(module, "KEYS", None)
+        if not isinstance(checks, Mapping) and not isinstance(file_keys, Mapping):
+            raise LabkitError(f"--checks: {file} defines no CHECKS dict (nor KEYS)")
+        for lab_id, per_exercise in (checks or {}).items():
             if not isinstance(per_exercise, Mapping):
                 raise LabkitError(f"--checks: {file}: CHECKS[{lab_id!r}] must map exercises")
             for exercise_id, functions in per_exercise.items():
@@ -152,15 +163,37 @@ def load_checks(folder: str | os.PathLike[str]) -> dict[str, dict[str, list[Inst
                 merged.setdefault(str(lab_id), {}).setdefault(str(exercise_id), []).extend(
                     functions
                 )
-    return merged
+        for lab_id, per_exercise in (file_keys or {}).items():
+            if not isinstance(per_exercise, Mapping) or not all(
+                isinstance(entry, Mapping) for entry in per_exercise.values()
+            ):
+                raise LabkitError(
+                    f"--checks: {file}: KEYS[{lab_id!r}] must map exercises to their keys"
+                )
+            keys.setdefault(str(lab_id), {}).update(
+                {str(ex): entry for ex, entry in per_exercise.items()}
+            )
+    return merged, keys
+
+
+def _pack(folder: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    if folder is None:
+        return {}, {}
+    key = ("pack", folder)
+    if key not in _CACHE:
+        _CACHE[key] = load_pack(folder)
+    return _CACHE[key]
 
 
 def _checks(folder: str | None) -> dict[str, dict[str, list[InstructorCheck]]]:
-    if folder is None:
-        return {}
-    key = ("checks", folder)
+    return _pack(folder)[0]
+
+
+def _labs(labs_dir: str | None, checks_dir: str | None = None) -> dict[str, Lab]:
+    """The labs, the graded ones keyed by the checks folder's ``KEYS``."""
+    key = ("labs", labs_dir, checks_dir)
     if key not in _CACHE:
-        _CACHE[key] = load_checks(folder)
+        _CACHE[key] = apply_keys(find_labs(labs_dir), _pack(checks_dir)[1])
     return _CACHE[key]
 
 
@@ -613,7 +646,7 @@ def _grade_submission(submission: Submission, options: GradeOptions) -> Submissi
     found = _Found(options)
     found.read_record_files(submission)
     found.read_notebooks(submission)
-    labs = _labs(options.labs_dir)
+    labs = _labs(options.labs_dir, options.checks_dir)
     checks = _checks(options.checks_dir)
     grades = [
         _grade_found_lab(found, lab_id, labs[lab_id], submission, checks)
@@ -774,6 +807,13 @@ class _Found:
         return records
 
 
+def _withheld_reason(lab: Lab) -> str:
+    return (
+        f"{lab.id} is a graded lab whose key labkit does not ship: grade it with --checks DIR, "
+        "the instructor's checks folder whose KEYS give its key"
+    )
+
+
 def _grade_found_lab(
     found: _Found,
     lab_id: str,
@@ -786,6 +826,8 @@ def _grade_found_lab(
     if lab is None:
         reason = "; ".join([f"no lab {lab_id!r} is installed here", *found.notes.get(lab_id, [])])
         return LabGrade(student, lab_id, Status.UNKNOWN_LAB, reason, (), (Status.UNKNOWN_LAB,))
+    if lab.withheld:
+        return _empty_lab(student, lab, Status.ERROR, _withheld_reason(lab))
     note_list = [*submission.notes, *found.notes.get(lab_id, []), *found.problems]
     execution = found.execution.get(lab_id)
     records = found.records.get(lab_id)
@@ -971,8 +1013,10 @@ def grade_all(
     """
     from tqdm import tqdm
 
-    _labs(options.labs_dir)  # load once before any fork, and fail early on a bad --checks
-    _checks(options.checks_dir)
+    labs = _labs(options.labs_dir, options.checks_dir)  # once before any fork; bad --checks fail
+    withheld = labs.get(options.lab or "")
+    if withheld is not None and withheld.withheld:
+        raise LabkitError(_withheld_reason(withheld))
     bar = tqdm(
         total=len(submissions),
         desc="grading",
@@ -1043,7 +1087,7 @@ def lab_grades(
 ) -> list[LabGrade]:
     """Every (student, lab) of the run, sorted: a submission without a grade for one of the
     run's labs gets a row with its own status (missing, malformed...)."""
-    labs_by_id = _labs(options.labs_dir)
+    labs_by_id = _labs(options.labs_dir, options.checks_dir)
     lab_filter = options.lab
     lab_ids = {g.lab for s in graded for g in s.labs if g.lab in labs_by_id}
     if lab_filter is not None:

@@ -2,18 +2,99 @@
 
 For a task the key is what solves it: the exercise's own ``solve`` is run on a fresh
 world for the student, and the docker command lines and Hub actions it records are listed.
+
+A graded lab (``Lab(withheld=True)``, the assessment) ships without its key: its module yields
+the parameters a student is shown and format checks only. The instructor's checks folder
+(``--checks DIR``) gives the key as ``KEYS = {"<lab>": {"<exercise>": entry}}``, and
+:func:`apply_keys` makes the keyed lab from it. An entry holds ``answer(params)`` (the right
+answer from the variant's parameters, world ones included), optionally ``params(params)`` (more
+parameters the checks read but a student never sees, e.g. ``choice_mistakes``), and any
+:class:`~labkit.exercises.Exercise` field to set (``checker``, ``parser``, ``hidden``,
+``mistakes``, ``examples``, ``mistake_text``, ``solve``, ``key_answer``). The keyed lab keeps the
+shipped lab's fingerprint: records made in a student's kernel grade with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import random
+from collections.abc import Mapping
 from typing import Any
 
+from labkit.errors import LabkitError
 from labkit.exercises import Exercise, Kind
 from labkit.labs import Lab, get_lab
 
-__all__ = ["answer_key", "format_key"]
+__all__ = ["answer_key", "apply_key", "apply_keys", "format_key"]
+
+_SETTABLE = frozenset(
+    {
+        "checker",
+        "parser",
+        "hidden",
+        "mistakes",
+        "examples",
+        "mistake_text",
+        "solve",
+        "key_answer",
+    }
+)
+
+
+def apply_keys(labs: Mapping[str, Lab], keys: Mapping[str, Mapping[str, Any]]) -> dict[str, Lab]:
+    """``labs`` with each lab that ``keys`` names keyed (:func:`apply_key`); LabkitError when a
+    key names a lab that is not there."""
+    unknown = sorted(set(keys) - set(labs))
+    if unknown:
+        raise LabkitError(f"--checks: KEYS names labs that are not installed: {', '.join(unknown)}")
+    return {
+        lab_id: apply_key(lab, keys[lab_id]) if lab_id in keys else lab
+        for lab_id, lab in labs.items()
+    }
+
+
+def apply_key(lab: Lab, key: Mapping[str, Mapping[str, Any]]) -> Lab:
+    """The keyed copy of the graded ``lab`` (see the module's docstring for ``key``)."""
+    known = {e.id for e in lab.exercises}
+    unknown = sorted(set(key) - known)
+    if unknown:
+        raise LabkitError(f"--checks: KEYS[{lab.id!r}] names no exercise of the lab: {unknown}")
+    exercises = tuple(
+        _keyed_exercise(lab.id, exercise, key[exercise.id]) if exercise.id in key else exercise
+        for exercise in lab.exercises
+    )
+    return dataclasses.replace(lab, exercises=exercises, withheld=False, shipped=lab)
+
+
+def _keyed_exercise(lab_id: str, exercise: Exercise, entry: Mapping[str, Any]) -> Exercise:
+    where = f"--checks: KEYS[{lab_id!r}][{exercise.id!r}]"
+    extra = sorted(set(entry) - _SETTABLE - {"answer", "params"})
+    if extra:
+        raise LabkitError(f"{where}: unknown entries {extra}")
+    answer_of = entry.get("answer")
+    params_of = entry.get("params")
+    shipped = exercise.generator
+
+    def generator(rng: random.Random, world: Mapping[str, Any]) -> tuple[Any, Any]:
+        params, answer = shipped(rng, world)
+        merged = {**world, **dict(params)}
+        if answer_of is not None:
+            answer = answer_of(merged)
+        hidden = dict(params_of(merged)) if params_of is not None else {}
+        choices = merged.get("choices")
+        if choices is not None:
+            named = ([answer] if isinstance(answer, str) else []) + list(
+                hidden.get("choice_mistakes", {})
+            )
+            stray = [text for text in named if text not in choices]
+            if stray:
+                raise LabkitError(f"{where}: the key names choices the lab does not show: {stray}")
+        return {**dict(params), **hidden}, answer
+
+    fields = {name: entry[name] for name in _SETTABLE if name in entry}
+    return dataclasses.replace(exercise, generator=generator, **fields)
 
 
 def _task_steps(lab: Lab, exercise: Exercise, student: str) -> list[str]:
@@ -38,12 +119,23 @@ def _task_steps(lab: Lab, exercise: Exercise, student: str) -> list[str]:
 
 
 def answer_key(
-    lab_id: str, student: str, labs_dir: str | os.PathLike[str] | None = None
+    lab_id: str,
+    student: str,
+    labs_dir: str | os.PathLike[str] | None = None,
+    keys: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The key as JSON-able data: lab, student, fingerprint, world params, and per exercise
     its prompt, parameters, points, correct answer (as a student would enter it) and, for tasks,
-    the steps that solve it. LabkitError when the lab is unknown."""
+    the steps that solve it. A graded lab's key comes from ``keys`` (the checks folder's ``KEYS``,
+:func:`labkit.grading.grade.load_keys`).
+    LabkitError when the lab is unknown, or graded and its key is not given."""
     lab = get_lab(lab_id, labs_dir)
+    if keys and lab.id in keys:
+        lab = apply_key(lab, keys[lab.id])
+    if lab.withheld:
+        error = LabkitError(f"{lab.id} is a graded lab: labkit does not ship its key")
+        error.hint = "The instructor's checks folder has it: labkit key LAB --checks DIR"
+        raise error
     exercises = []
     for exercise in lab.exercises:
         variant = lab.variant(exercise, student)

@@ -61,6 +61,11 @@ class Lab:
     setup: Callable[[World, Mapping[str, Any]], None] = _no_setup
     description: str = ""
     source: str = field(default="", compare=False)
+    # A graded lab whose key is not shipped: its module yields the shown parameters and format
+    # checks only; the answers come from the instructor's checks folder (``KEYS``, see
+    # :func:`labkit.grading.key.apply_keys`), which makes a keyed copy whose ``shipped`` is this.
+    withheld: bool = False
+    shipped: Lab | None = field(default=None, compare=False, repr=False)
 
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
@@ -108,7 +113,10 @@ class Lab:
         return World.replay(list(events), variant=lambda world: self.setup_world(world, student))
 
     def fingerprint(self, student: str) -> str:
-        """A short sha256 over the lab version and every exercise's variant parameters."""
+        """A short sha256 over the lab version and every exercise's variant parameters (a keyed
+        lab's: those of the shipped lab it keys, so records made in a kernel match)."""
+        if self.shipped is not None:
+            return self.shipped.fingerprint(student)
         data = {
             "lab": self.id,
             "version": self.version,

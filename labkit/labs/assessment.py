@@ -4,34 +4,23 @@ Every exercise is randomized per student, says only whether an answer is well-fo
 recorded (``feedback="format-only"``), allows few tries, and has hints that point back to a lab
 without giving the answer. The world has the student's Docker Hub account and a classmate, and
 the organization of lab 05 on registry.acme.com.
+
+This module ships with labkit, so it holds no key (``withheld=True``): each generator yields only
+the parameters a student is shown (a multiple choice's options in a shuffled order that does not
+depend on which one is right) and the parsers check the format only. The right answers, mistake
+codes, hidden checks, task checkers and solutions are in the instructor's checks folder
+(``KEYS``, see :mod:`labkit.grading.key`; the tests keep one under ``tests/grading/pack/``).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from labkit.exercises import (
-    Example,
-    Exercise,
-    Hint,
-    Kind,
-    Part,
-    Variant,
-    check_pushed,
-    choice_params,
-    compare_reference_parts,
-    compare_references,
-    parse_reference_answer,
-    pick_choice,
-)
+from labkit.exercises import Exercise, Hint, Kind, parse_reference_answer
 from labkit.labs import Lab, common
 from labkit.labs import organizations as org_lab
-from labkit.labs.common import push_as_student
-from labkit.reference import parse_reference
-from labkit.world import World
 
 LAB_ID = "06-assessment"
 TRIES = 2
@@ -74,12 +63,19 @@ def _hint(lab: str) -> tuple[Hint, ...]:
     return (Hint(1, f"This question is about what lab {lab} covers; reread it if unsure."),)
 
 
+def _options(rng: random.Random, texts: Iterable[str]) -> dict[str, Any]:
+    """A multiple choice's shown parameters: its options sorted, then shuffled by ``rng`` (the
+    order says nothing of which one is right)."""
+    choices = sorted(texts)
+    rng.shuffle(choices)
+    return {"choices": choices}
+
+
 def _choice(
     id: str,
     title: str,
     prompt: str,
     generator,
-    codes: tuple[str, ...],
     concepts: tuple[str, ...],
     lab: str,
 ) -> Exercise:
@@ -92,8 +88,6 @@ def _choice(
         max_tries=TRIES,
         feedback="format-only",
         hints=_hint(lab),
-        mistakes=codes,
-        examples=tuple(Example(pick_choice(code), code) for code in codes),
         concepts=concepts,
     )
 
@@ -104,11 +98,7 @@ def _choice(
 def _fqn_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
     typed = f"{name}:{rng.choice(OFFICIAL_TAGS[name])}" if rng.random() < 0.6 else name
-    return {"typed": typed}, str(parse_reference(typed).with_default_tag())
-
-
-def _fqn_check(answer, variant: Variant, world) -> list[Part]:
-    return compare_references(answer, variant.answer, fully_qualified=True)
+    return {"typed": typed}, None
 
 
 FULL_NAME = Exercise(
@@ -118,16 +108,9 @@ FULL_NAME = Exercise(
     kind=Kind.SHORT_ANSWER,
     generator=_fqn_generate,
     parser=parse_reference_answer,
-    checker=_fqn_check,
     max_tries=TRIES,
     feedback="format-only",
     hints=_hint("02"),
-    mistakes=("missing-registry", "missing-library", "missing-tag"),
-    examples=(
-        Example(lambda v: v.answer.removeprefix("docker.io/"), "missing-registry"),
-        Example(lambda v: v.answer.replace("library/", ""), "missing-library"),
-        Example(lambda v: v.answer.rsplit(":", 1)[0], "missing-tag"),
-    ),
     concepts=(
         "fully-qualified-name",
         "default-registry-docker-io",
@@ -142,20 +125,7 @@ FULL_NAME = Exercise(
 
 
 def _parts_generate(rng: random.Random, world: Mapping[str, Any]):
-    text = rng.choice(OTHER_NAMES)
-    return {"text": text}, str(parse_reference(text).with_default_tag())
-
-
-def _parts_check(answer, variant: Variant, world) -> list[Part]:
-    return compare_reference_parts(answer, variant.answer)
-
-
-def _parts(variant: Variant, **changes: str) -> dict[str, str]:
-    ref = parse_reference(variant.answer)
-    parts = {"registry": ref.domain, "namespace": ref.namespace or "", "name": ref.name}
-    parts["tag"] = ref.tag or "latest"
-    parts.update(changes)
-    return parts
+    return {"text": rng.choice(OTHER_NAMES)}, None
 
 
 NAME_PARTS = Exercise(
@@ -164,16 +134,9 @@ NAME_PARTS = Exercise(
     prompt="Give the registry, namespace, name and tag Docker reads in `{text}`.",
     kind=Kind.NAME_THE_PARTS,
     generator=_parts_generate,
-    checker=_parts_check,
     max_tries=TRIES,
     feedback="format-only",
     hints=_hint("02"),
-    mistakes=("missing-registry", "missing-tag", "wrong-namespace"),
-    examples=(
-        Example(lambda v: _parts(v, registry=""), "missing-registry"),
-        Example(lambda v: _parts(v, tag=""), "missing-tag"),
-        Example(lambda v: _parts(v, namespace="library"), "wrong-namespace"),
-    ),
     concepts=("other-registries", "org-namespace", "personal-namespace", "globally-unique-name"),
 )
 
@@ -183,14 +146,14 @@ NAME_PARTS = Exercise(
 
 def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
-    correct = "whatever image the tag `latest` names, newest or not"
-    wrong = {
+    options = (
+        "whatever image the tag `latest` names, newest or not",
         f"always the highest version, `{name}:{OFFICIAL_TAGS[name][-1]}`, as `latest` is moved "
-        "on every release": "latest-is-newest",
-        "nothing: a name without a tag is an error": "missing-tag",
-        f"every tag of `{name}`": "wrong-choice",
-    }
-    return {"name": name, **choice_params(rng, correct, wrong)}, correct
+        "on every release",
+        "nothing: a name without a tag is an error",
+        f"every tag of `{name}`",
+    )
+    return {"name": name, **_options(rng, options)}, None
 
 
 LATEST = _choice(
@@ -198,7 +161,6 @@ LATEST = _choice(
     "No tag given",
     "Which image does `docker pull {name}` download?",
     _latest_generate,
-    ("latest-is-newest", "missing-tag"),
     ("default-tag-latest", "latest-not-newest", "explicit-tag", "tag"),
     "01",
 )
@@ -211,14 +173,13 @@ def _tags_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
     tag = rng.choice(OFFICIAL_TAGS[name])
     target = f"{world['docker_id']}/{world['app']}:{rng.randint(1, 5)}.0"
-    correct = "both names point to the same image ID: nothing was copied"
-    wrong = {
-        "`docker tag` copied the image, so there are now two images": "tag-copies",
-        f"`{name}:{tag}` was renamed and no longer exists locally": "tag-renames",
-        "the new name points to the newest version of the image": "latest-is-newest",
-    }
-    params = {"source": f"{name}:{tag}", "target": target, **choice_params(rng, correct, wrong)}
-    return params, correct
+    options = (
+        "both names point to the same image ID: nothing was copied",
+        "`docker tag` copied the image, so there are now two images",
+        f"`{name}:{tag}` was renamed and no longer exists locally",
+        "the new name points to the newest version of the image",
+    )
+    return {"source": f"{name}:{tag}", "target": target, **_options(rng, options)}, None
 
 
 SEVERAL_TAGS = _choice(
@@ -226,7 +187,6 @@ SEVERAL_TAGS = _choice(
     "Two names, one image",
     "After `docker tag {source} {target}`, `docker images` lists both names. What is true?",
     _tags_generate,
-    ("tag-copies", "tag-renames"),
     ("several-tags-one-id", "tag-is-movable-pointer", "tag"),
     "01",
 )
@@ -238,13 +198,13 @@ SEVERAL_TAGS = _choice(
 def _valid_generate(rng: random.Random, world: Mapping[str, Any]):
     repo = rng.choice(("web-app", "web-api"))
     tag = rng.choice(("0.9", "1.0", "12.0"))
-    correct = f"registry.acme.com/engineering/{repo}:{tag}"
-    wrong = {
-        f"https://registry.acme.com/engineering/{repo}:{tag}": "url-scheme",
-        f"registry.acme.com/Engineering/{repo}:{tag}": "uppercase-repo",
-        f"registry.acme.com/engineering/{repo}/:{tag}": "wrong-choice",
-    }
-    return choice_params(rng, correct, wrong), correct
+    options = (
+        f"registry.acme.com/engineering/{repo}:{tag}",
+        f"https://registry.acme.com/engineering/{repo}:{tag}",
+        f"registry.acme.com/Engineering/{repo}:{tag}",
+        f"registry.acme.com/engineering/{repo}/:{tag}",
+    )
+    return _options(rng, options), None
 
 
 VALID_NAME = _choice(
@@ -252,7 +212,6 @@ VALID_NAME = _choice(
     "Which name does Docker accept?",
     "Only one of these is a valid image name. Which?",
     _valid_generate,
-    ("url-scheme", "uppercase-repo"),
     ("url-scheme-invalid", "private-registry"),
     "02",
 )
@@ -263,15 +222,13 @@ VALID_NAME = _choice(
 
 def _official_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
-    correct = "a dedicated team reviews and publishes it in `library`"
-    wrong = {
-        "any Docker Hub user may publish it: official only means popular": "anyone-publishes",
-        "its maintainers push it to their own namespace, with no review by anyone at Docker": (
-            "no-review"
-        ),
-        "Docker builds it from a random user's repository": "wrong-choice",
-    }
-    return {"name": name, **choice_params(rng, correct, wrong)}, correct
+    options = (
+        "a dedicated team reviews and publishes it in `library`",
+        "any Docker Hub user may publish it: official only means popular",
+        "its maintainers push it to their own namespace, with no review by anyone at Docker",
+        "Docker builds it from a random user's repository",
+    )
+    return {"name": name, **_options(rng, options)}, None
 
 
 OFFICIAL = _choice(
@@ -279,7 +236,6 @@ OFFICIAL = _choice(
     "What makes an image official",
     "`{name}` is an official image. What does that mean?",
     _official_generate,
-    ("anyone-publishes", "no-review"),
     ("official-image-curation", "library-namespace"),
     "03",
 )
@@ -290,15 +246,13 @@ OFFICIAL = _choice(
 
 def _search_generate(rng: random.Random, world: Mapping[str, Any]):
     term = rng.choice(("alpine", "nginx", "python"))
-    correct = "the row with `[OK]` in the OFFICIAL column"
-    wrong = {
-        "the row with the most STARS": "stars-not-official",
-        f"the row named `library/{term}`, since only official images live there": (
-            "search-shows-familiar"
-        ),
-        "the first row, always": "wrong-choice",
-    }
-    return {"term": term, **choice_params(rng, correct, wrong)}, correct
+    options = (
+        "the row with `[OK]` in the OFFICIAL column",
+        "the row with the most STARS",
+        f"the row named `library/{term}`, since only official images live there",
+        "the first row, always",
+    )
+    return {"term": term, **_options(rng, options)}, None
 
 
 SEARCH = _choice(
@@ -306,7 +260,6 @@ SEARCH = _choice(
     "Spot the official image",
     "In the output of `docker search {term}`, how do you recognise the official image?",
     _search_generate,
-    ("stars-not-official", "search-shows-familiar"),
     ("docker-search-official",),
     "03",
 )
@@ -314,21 +267,11 @@ SEARCH = _choice(
 
 # -- 8. scans ---------------------------------------------------------------------------------
 
-
-@cache
-def _scan_totals(tags: tuple[str, ...]) -> dict[str, int]:
-    world = World.default()
-    return {tag: len(world.scan(f"alpine:{tag}").findings) for tag in tags}
+SCAN_TAGS = ("3.18", "3.19", "3.20", "3.21")
 
 
 def _scan_generate(rng: random.Random, world: Mapping[str, Any]):
-    tags = ("3.18", "3.19", "3.20", "3.21")
-    totals = _scan_totals(tags)
-    most = max(tags, key=lambda t: totals[t])
-    fewest = min(tags, key=lambda t: totals[t])
-    wrong = {f"alpine:{t}": "wrong-choice" for t in tags if t not in (most, fewest)}
-    wrong[f"alpine:{fewest}"] = "fewest-not-most"
-    return choice_params(rng, f"alpine:{most}", wrong), f"alpine:{most}"
+    return _options(rng, (f"alpine:{tag}" for tag in SCAN_TAGS)), None
 
 
 SCAN = _choice(
@@ -336,7 +279,6 @@ SCAN = _choice(
     "Read a scan",
     "Scan the alpine tags with `lab.scan(...)`. Which one has the **most** known findings?",
     _scan_generate,
-    ("fewest-not-most", "wrong-choice"),
     ("vulnerability-scanning",),
     "03",
 )
@@ -346,15 +288,13 @@ SCAN = _choice(
 
 
 def _login_generate(rng: random.Random, world: Mapping[str, Any]):
-    correct = "`--password-stdin`, fed an access token from a secret"
-    wrong = {
-        "`docker login -u ID -p PASSWORD`: one line, and Docker hides the password": (
-            "password-on-command-line"
-        ),
-        "any way: `config.json` encrypts whatever you type": "config-json-encrypted",
-        "a script cannot log in at all": "wrong-choice",
-    }
-    return {"docker_id": world["docker_id"], **choice_params(rng, correct, wrong)}, correct
+    options = (
+        "`--password-stdin`, fed an access token from a secret",
+        "`docker login -u ID -p PASSWORD`: one line, and Docker hides the password",
+        "any way: `config.json` encrypts whatever you type",
+        "a script cannot log in at all",
+    )
+    return {"docker_id": world["docker_id"], **_options(rng, options)}, None
 
 
 LOGIN = _choice(
@@ -362,13 +302,20 @@ LOGIN = _choice(
     "Logging in from a script",
     "A build script must log in as `{docker_id}`. Which way is the safest?",
     _login_generate,
-    ("password-on-command-line", "config-json-encrypted"),
     ("login-password-stdin", "access-tokens", "config-json-unencrypted"),
     "04",
 )
 
 
 # -- 10. push output --------------------------------------------------------------------------
+
+PUSH_LINES = (
+    "Mounted from library/alpine",
+    "Layer already exists",
+    "Layer already exists in library/alpine",
+    "Pushed",
+    "Pull complete",
+)
 
 
 def _push_line_generate(rng: random.Random, world: Mapping[str, Any]):
@@ -379,17 +326,7 @@ def _push_line_generate(rng: random.Random, world: Mapping[str, Any]):
         if first
         else f"a second push of the same image to `{target}`, as `{target}:1.1`"
     )
-    correct = "Mounted from library/alpine" if first else "Layer already exists"
-    lines = {
-        "Mounted from library/alpine",
-        "Layer already exists",
-        "Layer already exists in library/alpine",
-        "Pushed",
-        "Pull complete",
-    }
-    codes = {"Pushed": "pushed-again", "Pull complete": "wrong-line"}
-    wrong = {line: codes.get(line, "wrong-choice") for line in sorted(lines - {correct})}
-    return {"situation": situation, **choice_params(rng, correct, wrong)}, correct
+    return {"situation": situation, **_options(rng, PUSH_LINES)}, None
 
 
 PUSH_LINE = _choice(
@@ -397,7 +334,6 @@ PUSH_LINE = _choice(
     "A layer's line in a push",
     "What does the line of the alpine base layer say at the end of {situation}?",
     _push_line_generate,
-    ("pushed-again", "wrong-line"),
     ("push-output", "mounted-from", "layer-already-exists"),
     "04",
 )
@@ -408,13 +344,13 @@ PUSH_LINE = _choice(
 
 def _size_generate(rng: random.Random, world: Mapping[str, Any]):
     size = rng.choice((525, 528, 739, 1161))
-    correct = "the manifest's length in bytes"
-    wrong = {
-        "the total size of the image's layers, compressed, in bytes": "size-is-layers",
-        "the size of the image in kilobytes, on disk": "size-on-disk",
-        "the number of files in the image": "wrong-choice",
-    }
-    return {"size": size, **choice_params(rng, correct, wrong)}, correct
+    options = (
+        "the manifest's length in bytes",
+        "the total size of the image's layers, compressed, in bytes",
+        "the size of the image in kilobytes, on disk",
+        "the number of files in the image",
+    )
+    return {"size": size, **_options(rng, options)}, None
 
 
 DIGEST_SIZE = _choice(
@@ -422,7 +358,6 @@ DIGEST_SIZE = _choice(
     "The last line of a push",
     "A push ends with `1.0: digest: sha256:… size: {size}`. What is `{size}`?",
     _size_generate,
-    ("size-is-layers", "size-on-disk"),
     ("digest-and-size", "push-output"),
     "04",
 )
@@ -438,29 +373,6 @@ def _push_generate(rng: random.Random, world: Mapping[str, Any]):
     return {"source": source, "target": target}, None
 
 
-def _push_check(answer, variant: Variant, world) -> list[Part]:
-    return check_pushed(world, variant.params["target"], reader=variant.params["classmate"])
-
-
-def _push_solve(world, variant: Variant) -> None:
-    push_as_student(world, variant.params, variant.params["target"])
-
-
-def _push_logged_out(world, variant: Variant) -> None:
-    push_as_student(world, variant.params, variant.params["target"], login=False)
-
-
-def _push_private(world, variant: Variant) -> None:
-    _push_solve(world, variant)
-    p = variant.params
-    world.hub(p["docker_id"]).set_visibility(p["target"].split(":")[0], True)
-
-
-def _push_other_tag(world, variant: Variant) -> None:
-    p = variant.params
-    push_as_student(world, p, p["target"].rsplit(":", 1)[0] + ":latest")
-
-
 SHARE_IMAGE = Exercise(
     id="share-image",
     title="Ship an image to a classmate",
@@ -471,19 +383,11 @@ SHARE_IMAGE = Exercise(
     ),
     kind=Kind.TASK,
     generator=_push_generate,
-    checker=_push_check,
     points=2,
     max_tries=3,
     feedback="format-only",
     hints=_hint("04"),
-    mistakes=("not-logged-in", "repo-private", "wrong-tag"),
-    examples=(
-        Example(None, "not-logged-in", act=_push_logged_out),
-        Example(None, "repo-private", act=_push_private),
-        Example(None, "wrong-tag", act=_push_other_tag),
-    ),
     concepts=("why-registries", "repo-created-on-push", "public-private", "push-output"),
-    solve=_push_solve,
 )
 
 
@@ -499,16 +403,11 @@ QA_READ = Exercise(
     ),
     kind=Kind.TASK,
     generator=org_lab.QA_PULL_ONLY.generator,
-    checker=org_lab.QA_PULL_ONLY.checker,
     points=2,
     max_tries=3,
     feedback="format-only",
     hints=_hint("05"),
-    hidden=org_lab.QA_PULL_ONLY.hidden,
-    mistakes=org_lab.QA_PULL_ONLY.mistakes,
-    examples=org_lab.QA_PULL_ONLY.examples,
     concepts=("organizations", "teams-permissions", "private-registry"),
-    solve=org_lab.QA_PULL_ONLY.solve,
 )
 
 
@@ -517,13 +416,13 @@ QA_READ = Exercise(
 
 def _owners_generate(rng: random.Random, world: Mapping[str, Any]):
     person = world["members"][rng.choice(("developers", "operations"))]
-    correct = "make them an owner of the organization"
-    wrong = {
-        "give their team Admin on every repository": "admin-is-per-repo",
-        "make them an editor of the organization": "editor-not-owner",
-        "add them to a team named `owners` with Read & Write": "wrong-choice",
-    }
-    return {"person": person, **choice_params(rng, correct, wrong)}, correct
+    options = (
+        "make them an owner of the organization",
+        "give their team Admin on every repository",
+        "make them an editor of the organization",
+        "add them to a team named `owners` with Read & Write",
+    )
+    return {"person": person, **_options(rng, options)}, None
 
 
 OWNERS = _choice(
@@ -531,7 +430,6 @@ OWNERS = _choice(
     "Who can manage teams",
     "`{person}` must be able to create teams and invite members in `{org}`. What do you do?",
     _owners_generate,
-    ("admin-is-per-repo", "editor-not-owner"),
     ("owners", "organizations"),
     "05",
 )
@@ -561,4 +459,5 @@ LAB = Lab(
     world_params=world_params,
     setup=setup,
     description="A graded capstone: answers are checked at grading only, with few tries.",
+    withheld=True,
 )
