@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
+from grading.fixtures import PACK, keyed_lab
 
 from labkit.cli import main
 from labkit.exercises import Kind, check_answer
@@ -77,7 +78,7 @@ def test_a_record_of_the_previous_release_grades_as_it_did(lab_id, entry):
     """Same statuses, mistakes and scores (partial ones capped at half, today's rule) where the
     lab's variants are unchanged; otherwise graded against today's variant, and said so."""
     record = entry["record"]
-    grade = grade_record(record, record["student"], get_lab(lab_id))
+    grade = grade_record(record, record["student"], keyed_lab(lab_id))
     got = {e.exercise: [e.status, e.score, list(e.mistakes)] for e in grade.exercises}
     if unchanged(lab_id, entry):
         assert list(grade.statuses) == entry["expected"]["statuses"] == []
@@ -101,7 +102,8 @@ def test_the_grader_gives_the_previous_release_records_their_scores(tmp_path):
                 score for _, score, _ in expected_today(lab_id, entry).values()
             )
     out = tmp_path / "grades.csv"
-    assert main(["grade", str(tmp_path / "class"), "-o", str(out), "--no-progress"]) == 0
+    args = ["grade", str(tmp_path / "class"), "-o", str(out), "--no-progress"]
+    assert main([*args, "--checks", str(PACK)]) == 0
     rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()[1:]]
     graded = {(r[0], r[1]): (float(r[3]), r[5]) for r in rows if r[2] == "(total)"}
     same = {key: graded[key] for key in totals if key[1] not in CHANGED_SINCE}

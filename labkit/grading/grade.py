@@ -42,9 +42,9 @@ from labkit.grading.collect import (
     read_notebook,
     read_record_file,
 )
+from labkit.grading.key import apply_keys
 from labkit.grading.record import grade_record, replay_leniently
 from labkit.grading.results import ExerciseGrade, LabGrade, SubmissionGrade, most_serious
-from labkit.grading.key import apply_keys
 from labkit.labs import find_labs
 from labkit.records import ANSWERS_FOLDER, Record, merge_records
 from labkit.world import Clock, World

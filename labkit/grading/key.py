@@ -126,9 +126,9 @@ def answer_key(
 ) -> dict[str, Any]:
     """The key as JSON-able data: lab, student, fingerprint, world params, and per exercise
     its prompt, parameters, points, correct answer (as a student would enter it) and, for tasks,
-    the steps that solve it. A graded lab's key comes from ``keys`` (the checks folder's ``KEYS``,
-:func:`labkit.grading.grade.load_keys`).
-    LabkitError when the lab is unknown, or graded and its key is not given."""
+    the steps that solve it. A graded lab's key comes from ``keys`` (the checks folder's
+    ``KEYS``, :func:`labkit.grading.grade.load_keys`). LabkitError when the lab is unknown, or
+    graded and its key is not given."""
     lab = get_lab(lab_id, labs_dir)
     if keys and lab.id in keys:
         lab = apply_key(lab, keys[lab.id])

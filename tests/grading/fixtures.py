@@ -371,3 +371,19 @@ def _add_adversarial_records(root: Path, made: dict[str, str]) -> None:
     (folder / "labkit-answers").mkdir()
     os.symlink(f"{LAB_ID}.json", folder / "labkit-answers" / f"{LAB_ID}.json")
     (folder / "up").symlink_to("..")
+
+
+# -- the instructor's pack: the graded assessment's key, which labkit does not ship ---------------
+
+PACK = Path(__file__).resolve().parent / "pack"
+
+
+def keyed_lab(lab_id: str):
+    """The lab as the instructor's grader sees it: keyed by the test pack when it is graded."""
+    from labkit.grading.grade import load_keys
+    from labkit.grading.key import apply_key
+    from labkit.labs import get_lab
+
+    lab = get_lab(lab_id)
+    keys = load_keys(PACK)
+    return apply_key(lab, keys[lab.id]) if lab.id in keys else lab

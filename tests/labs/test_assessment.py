@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from grading.fixtures import keyed_lab
 from lab_support import (
     ROOT,
     StandIn,
@@ -25,7 +26,26 @@ ACME = "registry.acme.com"
 
 @pytest.fixture(scope="module")
 def lab():
-    return get_lab(LAB_ID)
+    """The lab as the grader sees it, keyed by the instructor's pack (tests/grading/pack)."""
+    return keyed_lab(LAB_ID)
+
+
+def test_the_shipped_lab_holds_no_key(lab):
+    """What a student's kernel has: the shown parameters and format checks, nothing more; the
+    keyed lab keeps its fingerprint, so records made in a kernel grade with the pack."""
+    shipped = get_lab(LAB_ID)
+    assert shipped.withheld and lab.shipped is shipped and not lab.withheld
+    for student in STUDENTS:
+        assert shipped.fingerprint(student) == lab.fingerprint(student)
+        for exercise in shipped.exercises:
+            variant = shipped.variant(exercise, student)
+            assert variant.answer is None, exercise.id
+            assert not {"choice_mistakes", "choice_feedback"} & set(variant.params), exercise.id
+            assert not exercise.hidden and not exercise.mistakes and exercise.solve is None
+            keyed = lab.variant(exercise.id, student)
+            assert {k: v for k, v in keyed.params.items() if k != "choice_mistakes"} == dict(
+                variant.params
+            )
 
 
 def test_lint_clean(lab):
@@ -74,7 +94,7 @@ def test_tries_are_limited(lab):
 
 @pytest.mark.parametrize("student", STUDENTS)
 def test_typical_wrong_answers_get_their_mistakes_at_grading(lab, student):
-    session = StandIn(lab, student)
+    session = StandIn(lab.shipped, student)  # the student's kernel has the shipped lab
     variant = lab.variant("full-name", student)
     session.submit("full-name", variant.answer.replace("library/", ""))
     latest = lab.variant("latest", student)
@@ -92,7 +112,7 @@ def test_typical_wrong_answers_get_their_mistakes_at_grading(lab, student):
 
 @pytest.mark.parametrize("student", STUDENTS)
 def test_solution_scores_full_marks(lab, student):
-    session = StandIn(lab, student)
+    session = StandIn(lab.shipped, student)  # the student's kernel has the shipped lab
     load_solution("assessment").solve_assessment(session)
     assert all(f.status == "recorded" for f in session.feedback.values()), session.feedback
     record = json.loads(json.dumps(session.record().to_json()))

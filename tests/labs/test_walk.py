@@ -7,9 +7,8 @@ session (``lab_support.notebook_walk``) and shared with each lab's own notebook 
 from __future__ import annotations
 
 import pytest
+from grading.fixtures import keyed_lab
 from lab_support import ROOT, WALKS, solution_scores_full_marks
-
-from labkit.labs import get_lab
 
 
 def test_every_lab_is_walked():
@@ -20,4 +19,4 @@ def test_every_lab_is_walked():
 @pytest.mark.notebook
 @pytest.mark.parametrize("lab_id", sorted(WALKS))
 def test_wrong_answers_first_then_right_in_place(lab_id, walked):
-    solution_scores_full_marks(get_lab(lab_id), walked(lab_id))
+    solution_scores_full_marks(keyed_lab(lab_id), walked(lab_id))

@@ -50,7 +50,10 @@ def _choice(
 
 
 def _examples(*codes: str) -> dict[str, Any]:
-    return {"mistakes": codes, "examples": tuple(Example(pick_choice(code), code) for code in codes)}
+    return {
+        "mistakes": codes,
+        "examples": tuple(Example(pick_choice(code), code) for code in codes),
+    }
 
 
 # -- 1, 2: names ------------------------------------------------------------------------------
@@ -121,8 +124,11 @@ SEVERAL_TAGS = {
 
 
 def _valid(p: Params) -> str:
-    return next(c for c in p["choices"] if c.startswith("registry.acme.com/engineering/web-a")
-                and "/:" not in c)
+    return next(
+        c
+        for c in p["choices"]
+        if c.startswith("registry.acme.com/engineering/web-a") and "/:" not in c
+    )
 
 
 VALID_NAME = {
