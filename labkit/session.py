@@ -492,7 +492,9 @@ class LabSession:
         from labkit.widgets.style import MUTED, badge, box
 
         lines = [
-            f"<h3 style='margin: 4px 0'>{html.escape(self.title)}</h3>",
+            # h2: the setup cell follows the notebook's h1 title (axe-core: heading-order)
+            f"<h2 style='margin: 4px 0; font-size: var(--jp-content-font-size3, 1.44em)'>"
+            f"{html.escape(self.title)}</h2>",
             f"<div>variant for: <strong>{html.escape(self.student)}</strong> "
             f"<span style='color: {MUTED}'>(from {html.escape(self.student_source)})</span></div>",
         ]

@@ -110,6 +110,10 @@ class PermissionMatrix:
                 cell = widgets.Dropdown(
                     options=LEVELS,
                     value=self.level(team_name, repository),
+                    # a name for screen readers (axe-core: select-name); the row and column
+                    # headers show it, so the label itself takes no width
+                    description=f"{team_name} on {repository}",
+                    style={"description_width": "0px"},
                     layout=widgets.Layout(width="9em"),
                 )
                 cell.observe(

@@ -476,6 +476,27 @@ class NotebookPage:
                         + e.innerText.slice(0, 80))"""
         )
 
+    def axe_violations(self) -> list[str]:
+        """axe-core (shipped inside the PyPI ``axe-playwright-python``, no network) run on the
+        cells' outputs only (labkit's widgets and HTML; JupyterLab's own page is not ours): one
+        line per violation and element."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.evaluate(Axe().axe_script)
+        results = self.page.evaluate(
+            """() => axe.run({include: [['.jp-OutputArea-output']]},
+                             {resultTypes: ['violations']})"""
+        )
+        found = []
+        for violation in results["violations"]:
+            for node in violation["nodes"]:
+                found.append(
+                    f"{violation['id']} ({violation['impact']}): {violation['help']}: "
+                    f"{' '.join(node['target'])}: {node.get('failureSummary', '')[:300]}"
+                )
+        return found
+
     def saved_error_outputs(self) -> list[str]:
         """Error outputs in the saved notebook (stderr stream outputs are allowed)."""
         errors = []

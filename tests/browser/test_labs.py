@@ -29,6 +29,8 @@ def test_notebook_runs_and_answers(notebook, lab_server, open_notebook, screensh
     page.run_all()
     assert_clean(page)
     assert_docker_outputs(page)
+    violations = page.axe_violations()
+    assert not violations, f"{notebook}: axe-core in labkit's outputs:\n" + "\n".join(violations)
     stem = notebook.removesuffix(".ipynb")
     page.page.screenshot(path=screenshots / f"{stem}-top.png")
 
