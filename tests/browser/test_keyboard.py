@@ -92,9 +92,18 @@ def test_a_lab_with_the_keyboard_alone(lab_server, open_notebook, screenshots):
 
     tab_to(page, index, "field", key="Shift+Tab")
     page.page.keyboard.press("Control+a")
-    page.page.keyboard.type(exercise.key_raw(variant))
+    right = exercise.key_raw(variant)
+    page.page.keyboard.type(right)
+    typed = page.page.evaluate("() => document.activeElement.value")
+    assert typed == right, f"the field reads {typed!r} after typing {right!r}"
     tab_to(page, index, "button:Check")
     page.page.keyboard.press("Space")
-    see_status(output, "recorded" if exercise.feedback == "format-only" else "correct")
+    status = "recorded" if exercise.feedback == "format-only" else "correct"
+    try:
+        see_status(output, status)
+    except Exception:
+        raise AssertionError(
+            f"no {status!r} after Space on Check; the widget reads:\n" + output.inner_text()
+        ) from None
     page.cell(index).screenshot(path=screenshots / f"keyboard-{exercise.id}.png")
     assert_clean(page)
