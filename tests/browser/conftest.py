@@ -127,6 +127,16 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory, process_guard: None) ->
 
 
 @pytest.fixture(scope="package")
+def dark_lab_server(
+    tmp_path_factory: pytest.TempPathFactory, process_guard: None
+) -> Iterator[Server]:
+    """``jupyter lab`` on its own scratch copy, in the dark theme (the keyboard walk)."""
+    server = start_server(tmp_path_factory.mktemp("lab-dark"), "lab", DARK_SETTINGS)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
 def notebook7_server(
     tmp_path_factory: pytest.TempPathFactory, process_guard: None
 ) -> Iterator[Server]:

@@ -1,5 +1,6 @@
-"""One lab done with the keyboard alone: Tab to an exercise's answer field, type, Tab to Check,
-Enter (a wrong answer: its feedback) and Space (the right one: "Right")."""
+"""One lab done with the keyboard alone, in JupyterLab's dark theme: Tab to an exercise's answer
+field, type, Tab to Check, Enter (a wrong answer: its feedback) and Space (the right one:
+"Right"); axe-core finds nothing in the lab's outputs in the dark theme either."""
 
 from __future__ import annotations
 
@@ -48,14 +49,18 @@ def tab_to(page: NotebookPage, index: int, wanted: str, key: str = "Tab") -> Non
     raise AssertionError(f"{MAX_TABS} x {key} never reached {wanted}; focus went: {seen}")
 
 
-def test_a_lab_with_the_keyboard_alone(lab_server, open_notebook, screenshots):
+def test_a_lab_with_the_keyboard_alone_dark(dark_lab_server, open_notebook, screenshots):
     lab_id = notebook_lab(NOTEBOOK)
     assert lab_id, f"{NOTEBOOK} starts no lab"
     lab = get_lab(lab_id)
-    page = open_notebook(lab_server, NOTEBOOK)
+    page = open_notebook(dark_lab_server, NOTEBOOK)
+    theme = page.page.locator("body").get_attribute("data-jp-theme-name")
+    assert theme == "JupyterLab Dark", "the dark theme from the settings folder was not applied"
     page.run_all()
+    violations = page.axe_violations()
+    assert not violations, "axe-core in the dark theme:\n" + "\n".join(violations)
     ids = shown_exercises(page)
-    # not the exercise the mouse walk in test_labs answers (same server, same records)
+    # not the exercise the mouse walk in test_labs answers: another exercise walked
     taken = pick_exercise(lab, ids)
     candidates = [
         lab.exercise(i)
@@ -105,5 +110,5 @@ def test_a_lab_with_the_keyboard_alone(lab_server, open_notebook, screenshots):
         raise AssertionError(
             f"no {status!r} after Space on Check; the widget reads:\n" + output.inner_text()
         ) from None
-    page.cell(index).screenshot(path=screenshots / f"keyboard-{exercise.id}.png")
+    page.cell(index).screenshot(path=screenshots / f"keyboard-dark-{exercise.id}.png")
     assert_clean(page)
