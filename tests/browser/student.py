@@ -102,13 +102,21 @@ def check_and_see(page: NotebookPage, index: int, feedback: Feedback) -> None:
         assert plain(line) in shown, f"feedback {line!r} not shown; the widget reads:\n{shown}"
 
 
-def answer_wrong_hint_right(page: NotebookPage, lab: Lab, exercise: Exercise, example) -> None:
-    """Wrong answer and its mistake feedback, the Hint button, then the right answer."""
+def answer_wrong_hint_right(
+    page: NotebookPage, lab: Lab, exercise: Exercise, example, keyed: Lab | None = None
+) -> None:
+    """Wrong answer and its mistake feedback, the Hint button, then the right answer.
+
+    ``lab`` is the lab as the student's kernel has it (what the widget shows comes from it);
+    ``keyed`` is the same lab keyed by the instructor's pack, for a graded lab whose shipped
+    module holds no answers: the answers typed come from it."""
     index = page.cell_index(f"exercise-{exercise.id}")
-    variant = lab.variant(exercise, STUDENT)
+    shown = lab.exercise(exercise.id)
+    variant = lab.variant(shown, STUDENT)
+    key_variant = (keyed or lab).variant(exercise, STUDENT)
     page.cell(index).scroll_into_view_if_needed()
-    wrong = example.raw_for(variant)
-    feedback = expected_feedback(lab, exercise, variant, wrong)
+    wrong = example.raw_for(key_variant)
+    feedback = expected_feedback(lab, shown, variant, wrong)
     enter_answer(page, index, exercise, wrong)
     check_and_see(page, index, feedback)
     if exercise.feedback == "immediate":
@@ -123,7 +131,7 @@ def answer_wrong_hint_right(page: NotebookPage, lab: Lab, exercise: Exercise, ex
     else:
         assert "No hint yet" in hints or "No hints for this one" in hints
 
-    right = exercise.key_raw(variant)
+    right = exercise.key_raw(key_variant)
     enter_answer(page, index, exercise, right)
     status = "recorded" if exercise.feedback == "format-only" else "correct"
     page.click(output.get_by_role("button", name="Check"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from grading.fixtures import keyed_lab
 
 from browser.driver import lab_notebooks
 from browser.student import (
@@ -37,10 +38,11 @@ def test_notebook_runs_and_answers(notebook, lab_server, open_notebook, screensh
     lab_id = notebook_lab(notebook)
     if lab_id is not None:
         lab = get_lab(lab_id)
-        picked = pick_exercise(lab, shown_exercises(page))
+        keyed = keyed_lab(lab.id)
+        picked = pick_exercise(keyed, shown_exercises(page))
         assert picked, f"{notebook}: no exercise a student answers in its widget"
         exercise, example = picked
-        answer_wrong_hint_right(page, lab, exercise, example)
+        answer_wrong_hint_right(page, lab, exercise, example, keyed)
         cell = page.cell(page.cell_index(f"exercise-{exercise.id}"))
         cell.screenshot(path=screenshots / f"{stem}-exercise-{exercise.id}.png")
         if "lab.explorer(" in json.dumps(page.model()["cells"]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from grading.fixtures import keyed_lab
 
 from browser.driver import lab_notebooks
 from browser.student import (
@@ -32,10 +33,11 @@ def test_a_lab_in_notebook7_dark(notebook7_server, open_notebook, screenshots):
     assert_clean(page)
     assert_docker_outputs(page)
     lab = get_lab(notebook_lab(notebook))
-    picked = pick_exercise(lab, shown_exercises(page))
+    keyed = keyed_lab(lab.id)
+    picked = pick_exercise(keyed, shown_exercises(page))
     assert picked, f"{notebook}: no exercise a student answers in its widget"
     exercise, example = picked
-    answer_wrong_hint_right(page, lab, exercise, example)
+    answer_wrong_hint_right(page, lab, exercise, example, keyed)
     stem = notebook.removesuffix(".ipynb")
     page.page.screenshot(path=screenshots / f"notebook7-dark-{stem}.png")
     cell = page.cell(page.cell_index(f"exercise-{exercise.id}"))
