@@ -23,11 +23,6 @@ from labkit.widgets.style import MUTED, badge, box, inline_markdown, markdown_to
 # ipywidgets gives each radio option one fixed-height line: long choices (whole Docker error
 # messages) overflowed onto the next option and under the Check button in the browser.
 CHOICES_CLASS = "labkit-choices"
-# Answer fields send their value when the student leaves them (Tab or a click on Check) or
-# presses Enter, not on every keystroke: with continuous updates, ipywidgets holds back value
-# messages while the kernel is busy but sends Check's click at once, so a quick Tab, Space
-# graded an earlier value (seen in the keyboard walk: "r" graded for the whole name typed).
-ON_LEAVE = {"continuous_update": False}
 CHOICES_CSS = f"""<style>
 .{CHOICES_CLASS} .widget-radio-box label {{
   height: auto; min-height: var(--jp-widgets-radio-item-height); line-height: 1.4;
@@ -149,7 +144,7 @@ class ExerciseView:
         choices = list(self.variant.params.get("choices", ()))
         wide = widgets.Layout(width="100%", max_width="48em")
         if self.kind is Kind.SHORT_ANSWER:
-            return widgets.Text(placeholder="your answer", layout=wide, **ON_LEAVE)
+            return widgets.Text(placeholder="your answer", layout=wide)
         if self.kind is Kind.MULTIPLE_CHOICE or (self.kind is Kind.PREDICT_OUTPUT and choices):
             # the label a student reads (Markdown backticks dropped); the value stays the choice
             labels = [(choice_label(c), c) for c in choices]
@@ -162,14 +157,12 @@ class ExerciseView:
                     description=name,
                     placeholder=name,
                     layout=widgets.Layout(width="24em"),
-                    **ON_LEAVE,
                 )
             return widgets.VBox(list(self.inputs.values()))
         if self.kind is Kind.PREDICT_OUTPUT:
             return widgets.Textarea(
                 placeholder="the lines the command prints",
                 layout=widgets.Layout(width="100%", max_width="60em", height="6em"),
-                **ON_LEAVE,
             )
         return None  # tasks and code: the work happens in other cells
 
