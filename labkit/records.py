@@ -52,6 +52,7 @@ __all__ = [
     "Record",
     "RecordStore",
     "RecordWarning",
+    "hub_account",
     "merge_records",
     "record_bundle",
     "records_from_notebook",
@@ -523,24 +524,33 @@ def remembered_student() -> str | None:
     return None
 
 
+def hub_account() -> str | None:
+    """The JupyterHub user this server runs for (``JUPYTERHUB_USER``), or None off a hub."""
+    return os.environ.get("JUPYTERHUB_USER", "").strip() or None
+
+
 def resolve_student(explicit: str | None = None) -> tuple[str, str]:
     """``(student id, where it came from)``.
 
-    When ``LABKIT_GRADING`` is set, ``LABKIT_STUDENT`` wins. Otherwise: ``explicit``, the
-    remembered course id, ``LABKIT_STUDENT``, ``JUPYTERHUB_USER``, the local user name (in
-    the browser, where every user has the same name: :data:`NO_COURSE_ID`).
+    When ``LABKIT_GRADING`` is set, ``LABKIT_STUDENT`` wins. Otherwise: ``explicit``,
+    ``JUPYTERHUB_USER`` (on a hub the account is who the student is: ``labkit collect --hub``
+    files their work under it, so a course id typed in 00 must not change their variants), the
+    remembered course id, ``LABKIT_STUDENT``, the local user name (in the browser, where every
+    user has the same name: :data:`NO_COURSE_ID`).
     """
     env = os.environ
     if env.get("LABKIT_GRADING") and env.get("LABKIT_STUDENT", "").strip():
         return env["LABKIT_STUDENT"].strip(), "LABKIT_STUDENT (grading)"
     if explicit is not None and explicit.strip():
         return explicit.strip(), "student="
+    hub_user = hub_account()
+    if hub_user:
+        return hub_user, "JUPYTERHUB_USER"
     remembered = remembered_student()
     if remembered:
         return remembered, str(BROWSER_ID_FILE if in_browser() else Path("~") / STUDENT_ID_FILE)
-    for name in ("LABKIT_STUDENT", "JUPYTERHUB_USER"):
-        if env.get(name, "").strip():
-            return env[name].strip(), name
+    if env.get("LABKIT_STUDENT", "").strip():
+        return env["LABKIT_STUDENT"].strip(), "LABKIT_STUDENT"
     if in_browser():  # every browser has the same user name: no variant is anyone's
         return NO_COURSE_ID, "no course id saved yet"
     try:

@@ -371,12 +371,13 @@ def clean_env(monkeypatch, tmp_path):
 def test_resolve_student_order(clean_env):
     clean_env.setattr("getpass.getuser", lambda: "localuser")
     assert resolve_student() == ("localuser", "local user")
-    clean_env.setenv("JUPYTERHUB_USER", "hubuser")
-    assert resolve_student()[0] == "hubuser"
     clean_env.setenv("LABKIT_STUDENT", "envstudent")
-    assert resolve_student()[0] == "envstudent"
+    assert resolve_student() == ("envstudent", "LABKIT_STUDENT")
     remember_student("course-42")
     assert resolve_student()[0] == "course-42"
+    # on a hub the account wins over a course id typed in 00 (the work is collected under it)
+    clean_env.setenv("JUPYTERHUB_USER", "hubuser")
+    assert resolve_student() == ("hubuser", "JUPYTERHUB_USER")
     assert resolve_student("explicit")[0] == "explicit"
     clean_env.setenv("LABKIT_GRADING", "1")
     assert resolve_student("explicit") == ("envstudent", "LABKIT_STUDENT (grading)")

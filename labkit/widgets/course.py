@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from labkit.errors import LabkitError
-from labkit.records import NO_COURSE_ID, remember_student
+from labkit.records import NO_COURSE_ID, hub_account, remember_student
 from labkit.widgets.style import badge
 
 __all__ = ["CourseIdForm"]
@@ -35,6 +35,16 @@ class CourseIdForm:
         )
         self.saved: str | None = None
         self.save_button.on_click(self._save)
+        self.hub_user = hub_account()
+        if self.hub_user:  # on a hub the account is the id (records.resolve_student)
+            self.message.value = (
+                f"<span>On this hub your course id is your hub account, "
+                f"<code>{html.escape(self.hub_user)}</code>: every lab uses it for your "
+                "variants, and your instructor grades your work under it. There is nothing to "
+                "type here.</span>"
+            )
+            self.widget = widgets.VBox([self.message])
+            return
         self.widget = widgets.VBox([widgets.HBox([self.text, self.save_button]), self.message])
 
     def _save(self, _: Any = None) -> None:

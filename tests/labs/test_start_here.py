@@ -82,6 +82,18 @@ def test_the_course_id_form_remembers_the_id(tmp_path, monkeypatch):
     assert resolve_student() == ("s1234567", str(Path("~") / ".labkit" / "student-id"))
 
 
+def test_on_a_hub_the_form_names_the_hub_account_and_asks_for_nothing(tmp_path, monkeypatch):
+    from labkit.widgets.course import CourseIdForm
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("LABKIT_GRADING", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "ann")
+    form = CourseIdForm(current="ann", source="JUPYTERHUB_USER")
+    assert form.widget.children == (form.message,)  # no text box to type a classmate's id in
+    assert "<code>ann</code>" in form.message.value and "nothing to type" in form.message.value
+    assert resolve_student() == ("ann", "JUPYTERHUB_USER")
+
+
 @pytest.mark.notebook
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
     notebook = solution_scores_full_marks(LAB, walked(LAB.id))
