@@ -31,7 +31,7 @@ from labkit.exercises import (
     parse_reference_answer,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
-from labkit.world import _family, _scan_model
+from labkit.world import World, _family, _scan_model
 
 LAB_ID = "03-official-images"
 
@@ -72,11 +72,18 @@ def official_tags(name: str) -> dict[str, str]:
     raise KeyError(name)
 
 
+@cache
 def simulated_counts(name: str, tag: str) -> dict[str, int]:
-    """The simulated findings per severity for ``name:tag`` (what ``world.scan`` reports)."""
-    key = official_tags(name)[tag]
-    counts = _catalog()["images"][key].get("vulnerabilities", {})
-    return {s: int(counts.get(s, 0)) for s in SEVERITIES}
+    """The simulated findings per severity for ``name:tag``: what ``lab.scan`` shows the
+    student, read from a scan of the catalog's image (every layer, its base image's
+    included), never from the catalog's own per-image counts, which leave the base out."""
+    official_tags(name)[tag]  # a KeyError for a name or tag that is not in the catalog
+    return _catalog_world().scan(f"{name}:{tag}").counts()
+
+
+@cache
+def _catalog_world() -> World:
+    return World.default()
 
 
 def _total(name: str, tag: str) -> int:

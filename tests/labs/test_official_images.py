@@ -118,3 +118,15 @@ def test_pulling_an_old_tag_or_only_latest_gets_its_mistake():
 @pytest.mark.notebook
 def test_notebook_runs_and_the_injected_solution_scores_full_marks(walked):
     solution_scores_full_marks(LAB, walked(LAB.id))
+
+
+def test_the_counts_the_checks_use_are_what_the_students_scan_shows():
+    """nginx and python are built on a base image: the scan lists the base's findings too, and
+    so must the figures the exercises are graded with."""
+    from labkit.labs.official_images import official_tags
+
+    world = LAB.new_world("ann")
+    for name in ("alpine", "ubuntu", "nginx", "python"):
+        for tag in official_tags(name):
+            assert simulated_counts(name, tag) == world.scan(f"{name}:{tag}").counts(), (name, tag)
+    assert sum(simulated_counts("nginx", "1.27").values()) > 1  # debian's findings included
