@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 from pathlib import Path
 
 import pytest
 
 from labkit.exercises import (
+    Choice,
     Exercise,
     FormatError,
     HiddenCheck,
@@ -19,9 +21,12 @@ from labkit.exercises import (
     Part,
     canonical_json,
     check_answer,
+    choice_params,
+    choice_was,
     compare_lines,
     compare_reference_parts,
     compare_references,
+    multiple_choice,
     plain_value,
     variant_seed,
 )
@@ -102,6 +107,53 @@ def test_multiple_choice():
     assert check_answer(ex, v, "something else").status == "format-error"
     index = v.params["choices"].index(v.answer)
     assert check_answer(ex, v, index).status == "correct"
+
+
+def _reworded() -> Exercise:
+    def generate(rng, world):
+        right = Choice("a pointer", was=("a name", "a label"))
+        wrong = [Choice("a copy", "tags-are-copies", "no copy is made", was="a duplicate")]
+        return {**choice_params(rng, right, wrong)}, right.text
+
+    return multiple_choice("tag-is", "A tag is", "A tag is?", generate, ("tags-are-copies",))
+
+
+def test_a_choice_keeps_its_earlier_wordings():
+    """``was=`` (labkit.exercises.choices): a record that picked a choice as an earlier release
+    worded it grades as the choice it became, with today's mistake code."""
+    ex = _reworded()
+    v = ex.generate(7)
+    assert sorted(v.params["choices"]) == ["a copy", "a pointer"]
+    assert v.params["choice_was"] == {
+        "a name": "a pointer",
+        "a label": "a pointer",
+        "a duplicate": "a copy",
+    }
+    for old in ("a name", "a label"):
+        assert check_answer(ex, v, old).status == "correct"
+    assert check_answer(ex, v, "a duplicate").mistakes == ("tags-are-copies",)
+    assert check_answer(ex, v, "a nickname").status == "format-error"
+    # a lab that never reworded a choice keeps its parameters (and fingerprints) as they were
+    assert "choice_was" not in _variant(demo.LATEST_MEANING).params
+    assert choice_was(["a", "b"], {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("was", "error"),
+    [
+        ({"c": "old"}, "'c' is not one of the choices"),
+        ({"a": "b"}, "the earlier wording 'b' is a choice today"),
+        ({"a": "old", "b": ["old"]}, "'old' is the earlier wording of two choices"),
+    ],
+)
+def test_earlier_wordings_that_cannot_be_told_apart_are_refused(was, error):
+    with pytest.raises(ValueError, match=error):
+        choice_was(["a", "b"], was)
+
+
+def test_the_right_choice_has_no_mistake_code():
+    with pytest.raises(ValueError, match="has a mistake code"):
+        choice_params(random.Random(1), Choice("right", "oops"), {"wrong": "code"})
 
 
 def test_name_the_parts_accepts_docker_hubs_names():

@@ -6,6 +6,16 @@ A lab writes its choices as the right text and a list of wrong ones, each a :cla
 multiple-choice kind reads (``choices``, ``choice_mistakes``, ``choice_feedback``);
 :func:`multiple_choice` builds the whole exercise with one example per mistake code, so
 ``labkit lint`` reaches each.
+
+**Rewording a choice keeps old records gradable.** A record stores the text of the choice a
+student picked, so a choice reworded in a later release would no longer be found among the
+variant's choices, and a right answer would grade as a format error. A choice therefore keeps
+the wording(s) it had in earlier releases: ``Choice(today, ..., was="earlier wording")`` (the
+right one too: ``Choice(right_text, was=...)``), or :func:`choice_was` for choices a generator
+builds by hand. They become the variant's ``choice_was`` parameter (earlier wording -> today's),
+which the multiple-choice parser reads: an earlier wording is graded as the choice it became,
+with today's mistake code. ``tests/test_upgrade.py`` holds every choice every release offered to
+this: a rewording without ``was=`` fails it, naming the choice.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ __all__ = [
     "choice_examples",
     "choice_feedback",
     "choice_params",
+    "choice_was",
     "choice_with",
     "multiple_choice",
     "pick_choice",
@@ -29,30 +40,67 @@ __all__ = [
 
 
 class Choice(NamedTuple):
-    """A wrong choice: its text, its mistake code and what a student reads on picking it."""
+    """A choice: its text, its mistake code (empty for the right one), what a student reads on
+    picking it, and the wording(s) it had in earlier releases (``was``: one text or several),
+    so that records made then still grade as this choice."""
 
     text: str
-    mistake: str
+    mistake: str = ""
     feedback: str = ""
+    was: str | tuple[str, ...] = ()
+
+    def earlier(self) -> tuple[str, ...]:
+        """Its earlier wordings, as a tuple."""
+        return (self.was,) if isinstance(self.was, str) else tuple(self.was)
+
+
+def choice_was(
+    choices: Sequence[str], was: Mapping[str, str | Sequence[str]]
+) -> dict[str, dict[str, str]]:
+    """The ``choice_was`` parameter for choices built by hand: ``was`` maps a choice's text
+    today to its earlier wording(s); ``{}`` when there are none (so a lab that never reworded a
+    choice keeps its parameters, and its variants' fingerprints, as they were).
+
+    ValueError (an authoring mistake, found by ``labkit lint`` and the lab's tests) when ``was``
+    names a text that is not a choice, or an earlier wording that is a choice today or that two
+    choices claim."""
+    earlier: dict[str, str] = {}
+    for today, wordings in was.items():
+        if today not in choices:
+            raise ValueError(f"was=: {today!r} is not one of the choices")
+        for old in (wordings,) if isinstance(wordings, str) else wordings:
+            if old in choices:
+                raise ValueError(f"was=: the earlier wording {old!r} is a choice today")
+            if earlier.get(old, today) != today:
+                raise ValueError(f"was=: {old!r} is the earlier wording of two choices")
+            if old != today:
+                earlier[old] = today
+    return {"choice_was": earlier} if earlier else {}
 
 
 def choice_params(
     rng: random.Random,
-    correct: str,
-    wrong: Mapping[str, str] | Iterable[Choice | tuple[str, str, str]],
+    correct: str | Choice,
+    wrong: Mapping[str, str] | Iterable[Choice | tuple[str, ...]],
 ) -> dict[str, Any]:
     """Params of a multiple choice: the choices shuffled by ``rng`` (the right one first before
-    shuffling), each wrong choice's mistake code and, when any is given, its feedback.
+    shuffling), each wrong choice's mistake code, when any is given its feedback and, when any
+    choice was worded otherwise before, the earlier wordings (``choice_was``).
 
-    ``wrong`` maps choice text -> code, or lists :class:`Choice` (text, code, feedback) entries.
+    ``correct`` is the right text, or a :class:`Choice` with no mistake code (to give ``was``);
+    ``wrong`` maps choice text -> code, or lists :class:`Choice` (text, code, feedback, was)
+    entries.
     """
+    right = correct if isinstance(correct, Choice) else Choice(correct)
+    if right.mistake:
+        raise ValueError(f"the right choice {right.text!r} has a mistake code {right.mistake!r}")
     if isinstance(wrong, Mapping):
         entries = [Choice(text, code) for text, code in wrong.items()]
         with_feedback = False
     else:
         entries = [Choice(*entry) for entry in wrong]
         with_feedback = True
-    choices = [correct, *(entry.text for entry in entries)]
+    choices = [right.text, *(entry.text for entry in entries)]
     rng.shuffle(choices)
     params: dict[str, Any] = {
         "choices": choices,
@@ -60,6 +108,8 @@ def choice_params(
     }
     if with_feedback:
         params["choice_feedback"] = {entry.text: entry.feedback for entry in entries}
+    was = {entry.text: entry.earlier() for entry in (right, *entries) if entry.earlier()}
+    params.update(choice_was(choices, was))
     return params
 
 

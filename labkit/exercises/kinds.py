@@ -2,8 +2,9 @@
 
 :data:`KIND_RULES` maps each :class:`~labkit.exercises.model.Kind` to its ``(parser, checker)``;
 an exercise's own ``parser``/``checker`` replace them. Multiple choices (and predict-the-output
-with choices) read ``choices``, ``choice_mistakes`` and ``choice_feedback`` from the variant's
-parameters: :func:`labkit.exercises.choices.choice_params` builds them.
+with choices) read ``choices``, ``choice_mistakes``, ``choice_feedback`` and ``choice_was`` (the
+earlier wordings of reworded choices, so records made before grade as the choice they became) from
+the variant's parameters: :func:`labkit.exercises.choices.choice_params` builds them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from labkit.exercises.model import (
 if TYPE_CHECKING:
     from labkit.world import World
 
-__all__ = ["KIND_RULES", "PART_NAMES", "choices_of"]
+__all__ = ["CHOICE_GONE", "KIND_RULES", "PART_NAMES", "choices_of"]
 
 
 def _parse_text(raw: Any, variant: Variant) -> str:
@@ -48,12 +49,19 @@ def choices_of(variant: Variant) -> list[str]:
     return list(variant.params.get("choices", ()))
 
 
+# The format error of a choice that is not offered (nor an earlier wording of one that is).
+CHOICE_GONE = "pick one of the choices"
+
+
 def _parse_choice(raw: Any, variant: Variant) -> str:
     choices = choices_of(variant)
     if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(choices):
         return choices[raw]
+    if isinstance(raw, str) and raw not in choices:
+        # a choice as an earlier release worded it (a record made then): the choice it became
+        raw = dict(variant.params.get("choice_was", {})).get(raw, raw)
     if not isinstance(raw, str) or raw not in choices:
-        raise FormatError("pick one of the choices")
+        raise FormatError(CHOICE_GONE)
     return raw
 
 

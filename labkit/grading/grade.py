@@ -43,7 +43,7 @@ from labkit.grading.collect import (
     read_record_file,
 )
 from labkit.grading.key import apply_keys
-from labkit.grading.record import grade_record, replay_leniently
+from labkit.grading.record import NOT_AS, grade_record, release_of, replay_leniently
 from labkit.grading.results import ExerciseGrade, LabGrade, SubmissionGrade, most_serious
 from labkit.labs import find_labs
 from labkit.records import ANSWERS_FOLDER, Record, merge_records
@@ -461,15 +461,16 @@ def _record_problems(
     if record.labkit_version and record.labkit_version != __version__:
         version_note = f"made with labkit {record.labkit_version}, graded with {__version__}"
     if Status.VARIANT_CHANGED in result.statuses and Status.OTHER_STUDENT not in result.statuses:
+        made = version_note or f"made with {release_of(record)}"
         found.append(
             (
                 Status.VARIANT_CHANGED,
                 [
                     f"the record's variant fingerprint {record.fingerprint!r} is not this "
-                    f"labkit's {lab.fingerprint(student)!r} for {student!r}"
-                    + (f" ({version_note})" if version_note else "")
-                    + ": the lab changed since the student worked on it; graded against "
-                    "today's variant"
+                    f"labkit's {lab.fingerprint(student)!r} for {student!r} ({made})"
+                    ": the lab changed since the student worked on it; graded against "
+                    "today's variant",
+                    *(p for p in result.problems if p.startswith(NOT_AS)),
                 ],
             )
         )

@@ -8,9 +8,11 @@ for the student; each variant is re-generated from the student id (never read fr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from labkit.exercises.exercise import Exercise, public_message
+from labkit.exercises.kinds import CHOICE_GONE
 from labkit.exercises.model import FormatError, Kind, Status, Variant
 from labkit.grading.results import ExerciseGrade, LabGrade, most_serious
 from labkit.records import AnswerEntry, Record
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from labkit.labs import Lab
     from labkit.world import World
 
-__all__ = ["grade_exercise", "grade_record", "replay_leniently"]
+__all__ = ["NOT_AS", "grade_exercise", "grade_record", "release_of", "replay_leniently"]
 
 
 def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> LabGrade:
@@ -28,6 +30,12 @@ def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> 
     The grade's ``statuses`` may hold other-student (the record names another student),
     variant-changed (its fingerprint is not the expected one), replay-failed and wrong-lab;
     ``problems`` says each in words.
+
+    A record whose variants changed (one made with an earlier release) is graded against
+    today's variants, a choice worded as that release worded it counting as the choice it became
+    (``choice_was``, see :mod:`labkit.exercises.choices`). The problems name the release the
+    record was made with and each exercise that could not be graded as that release graded it:
+    an answer well-formed when given (it used a try) that is not well-formed for today's variant.
     """
     if not isinstance(record, Record):
         record = Record.from_json(record)
@@ -40,9 +48,13 @@ def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> 
         statuses.append(Status.OTHER_STUDENT)
         problems.append(f"the record names student {record.student!r}, not {student!r}")
     expected = lab.fingerprint(student)
-    if record.fingerprint != expected:
+    changed = record.fingerprint != expected
+    if changed:
         statuses.append(Status.VARIANT_CHANGED)
-        problems.append(f"variant fingerprint {record.fingerprint!r}, expected {expected!r}")
+        problems.append(
+            f"variant fingerprint {record.fingerprint!r}, expected {expected!r} (the record was "
+            f"made with {release_of(record)})"
+        )
     world: World | None
     try:
         world = lab.world_for(student, record.events)
@@ -62,6 +74,9 @@ def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> 
         )
         for exercise in lab.exercises
     )
+    if changed:
+        grades = tuple(_not_as_before(grade, record) for grade in grades)
+        problems.extend(grade.feedback for grade in grades if grade.feedback.startswith(NOT_AS))
     return LabGrade(
         student,
         lab.id,
@@ -71,6 +86,34 @@ def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> 
         tuple(statuses),
         tuple(problems),
     )
+
+
+# How a problem about an exercise graded otherwise than its record's release graded it begins.
+NOT_AS = "could not be graded as before: "
+
+
+def release_of(record: Record) -> str:
+    """The release a record was made with, in words."""
+    return f"labkit {record.labkit_version}" if record.labkit_version else "an unknown labkit"
+
+
+def _not_as_before(grade: ExerciseGrade, record: Record) -> ExerciseGrade:
+    """A format error on an answer that used a try (so it was well-formed when the student gave
+    it) says that its exercise could not be graded as the record's release graded it, and why."""
+    entry = record.answers.get(grade.exercise)
+    if grade.status is not Status.FORMAT_ERROR or entry is None or entry.tries == 0:
+        return grade
+    why = (
+        f"{NOT_AS}{grade.exercise}: the answer {entry.raw!r}, made with {release_of(record)}, "
+        f"is not a well-formed answer to today's variant ({grade.feedback})"
+    )
+    if grade.feedback == CHOICE_GONE:
+        why = (
+            f"{NOT_AS}{grade.exercise}: the choice {entry.raw!r}, offered by "
+            f"{release_of(record)}, is not one of today's choices nor an earlier wording of one "
+            "(a choice reworded without `was=`)"
+        )
+    return replace(grade, feedback=why)
 
 
 def replay_leniently(lab: Lab, student: str, events: Sequence[Any]) -> tuple[World, int]:

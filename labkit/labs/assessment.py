@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from labkit.exercises import Exercise, Hint, Kind, parse_reference_answer
+from labkit.exercises import Exercise, Hint, Kind, choice_was, parse_reference_answer
 from labkit.labs import Lab, common
 from labkit.labs import organizations as org_lab
 
@@ -63,12 +63,16 @@ def _hint(lab: str) -> tuple[Hint, ...]:
     return (Hint(1, f"This question is about what lab {lab} covers; reread it if unsure."),)
 
 
-def _options(rng: random.Random, texts: Iterable[str]) -> dict[str, Any]:
+def _options(
+    rng: random.Random, texts: Iterable[str], was: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A multiple choice's shown parameters: its options sorted, then shuffled by ``rng`` (the
-    order says nothing of which one is right)."""
+    order says nothing of which one is right), and the earlier wording of each option reworded
+    since (``was``: today's text -> labkit 0.1.0's), so records made then still grade; right
+    and wrong options alike, so they say nothing of which one is right either."""
     choices = sorted(texts)
     rng.shuffle(choices)
-    return {"choices": choices}
+    return {"choices": choices, **choice_was(choices, was or {})}
 
 
 def _choice(
@@ -146,14 +150,19 @@ NAME_PARTS = Exercise(
 
 def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
     name = rng.choice(sorted(OFFICIAL_TAGS))
+    right = "whatever image the tag `latest` names, newest or not"
+    newest = f"always the highest version, `{name}:{OFFICIAL_TAGS[name][-1]}`"
     options = (
-        "whatever image the tag `latest` names, newest or not",
-        f"always the highest version, `{name}:{OFFICIAL_TAGS[name][-1]}`, as `latest` is moved "
-        "on every release",
+        right,
+        f"{newest}, as `latest` is moved on every release",
         "nothing: a name without a tag is an error",
         f"every tag of `{name}`",
     )
-    return {"name": name, **_options(rng, options)}, None
+    was = {
+        right: "whatever image the tag `latest` names; it may not be the newest version",
+        options[1]: newest,
+    }
+    return {"name": name, **_options(rng, options, was)}, None
 
 
 LATEST = _choice(
@@ -228,7 +237,12 @@ def _official_generate(rng: random.Random, world: Mapping[str, Any]):
         "its maintainers push it to their own namespace, with no review by anyone at Docker",
         "Docker builds it from a random user's repository",
     )
-    return {"name": name, **_options(rng, options)}, None
+    was = {
+        options[0]: "a dedicated team reviews and publishes it, in the `library` namespace, from "
+        "definitions kept in the open with the software's maintainers",
+        options[2]: "its maintainers push it to their own namespace with no review",
+    }
+    return {"name": name, **_options(rng, options, was)}, None
 
 
 OFFICIAL = _choice(
@@ -252,7 +266,8 @@ def _search_generate(rng: random.Random, world: Mapping[str, Any]):
         f"the row named `library/{term}`, since only official images live there",
         "the first row, always",
     )
-    return {"term": term, **_options(rng, options)}, None
+    was = {options[2]: f"the row named `library/{term}`"}
+    return {"term": term, **_options(rng, options, was)}, None
 
 
 SEARCH = _choice(
@@ -294,7 +309,12 @@ def _login_generate(rng: random.Random, world: Mapping[str, Any]):
         "any way: `config.json` encrypts whatever you type",
         "a script cannot log in at all",
     )
-    return {"docker_id": world["docker_id"], **_options(rng, options)}, None
+    was = {
+        options[0]: "`docker login -u ID --password-stdin`, reading an access token from a file "
+        "or secret",
+        options[1]: "`docker login -u ID -p PASSWORD`: it is one line",
+    }
+    return {"docker_id": world["docker_id"], **_options(rng, options, was)}, None
 
 
 LOGIN = _choice(
@@ -350,7 +370,11 @@ def _size_generate(rng: random.Random, world: Mapping[str, Any]):
         "the size of the image in kilobytes, on disk",
         "the number of files in the image",
     )
-    return {"size": size, **_options(rng, options)}, None
+    was = {
+        options[0]: "the length in bytes of the manifest, whose sha256 is the digest",
+        options[1]: "the total size of the image's layers, in bytes",
+    }
+    return {"size": size, **_options(rng, options, was)}, None
 
 
 DIGEST_SIZE = _choice(

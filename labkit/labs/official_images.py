@@ -24,6 +24,7 @@ from labkit.exercises import (
     Kind,
     Part,
     Variant,
+    choice_was,
     choice_with,
     compare_lines,
     compare_references,
@@ -171,6 +172,11 @@ OFFICIAL_FULL_NAME = Exercise(
 # -- 2. what makes an image official -------------------------------------------------------------
 
 CHOICE_OFFICIAL = "A dedicated team at Docker reviews and publishes it, with the software's makers"
+CHOICE_OFFICIAL_WAS = (  # labkit 0.1.0's wording (records made then still grade as it)
+    "Its build files are reviewed and its images published by a dedicated team at Docker, "
+    "working with the people behind the software, as a base image, language runtime, data "
+    "store or service"
+)
 COMMUNITY = {
     "alpine": ("alpinefans/alpine-git", 240),
     "nginx": ("webtools/nginx-proxy", 1900),
@@ -196,6 +202,7 @@ def _what_generate(rng: random.Random, world: Mapping[str, Any]):
         "community": community,
         "choices": choices,
         "choice_mistakes": mistakes,
+        **choice_was(choices, {CHOICE_OFFICIAL: CHOICE_OFFICIAL_WAS}),
     }, CHOICE_OFFICIAL
 
 

@@ -26,6 +26,7 @@ from labkit.exercises import (
     Part,
     Variant,
     choice_feedback,
+    choice_was,
     pick_choice,
     plain_value,
 )
@@ -634,14 +635,15 @@ def _denied_generate(rng: random.Random, world: Mapping[str, Any]):
     tag = f"{rng.randint(1, 3)}.{rng.randint(0, 9)}"
     user = world["members"]["qa"]
     correct = _denied_line(path)
+    reveals = (
+        f"Error response from daemon: pull access denied for {REGISTRY}/{path}, your teams "
+        "have no permission on it and only members of other teams may pull it: denied: "
+        "requested access to the resource is denied"
+    )
     choices = {
         correct: "",
         f"{tag}: Pulling from {path}": "repo-private",
-        (
-            f"Error response from daemon: pull access denied for {REGISTRY}/{path}, your teams "
-            "have no permission on it and only members of other teams may pull it: denied: "
-            "requested access to the resource is denied"
-        ): "reveals-private",
+        reveals: "reveals-private",
         "Error response from daemon: unauthorized: authentication required": "not-logged-in",
     }
     order = list(choices)
@@ -652,6 +654,11 @@ def _denied_generate(rng: random.Random, world: Mapping[str, Any]):
         "user": user,
         "choices": order,
         "choice_mistakes": _choice_exercise_mistakes(choices),
+        # labkit 0.1.0's wording (records made then still grade as it)
+        **choice_was(
+            order,
+            {reveals: f"Error response from daemon: {user} is not in a team with access to {path}"},
+        ),
     }
     return params, correct
 

@@ -31,6 +31,7 @@ from labkit.exercises import (
     can_pull,
     check_pushed,
     choice_examples,
+    choice_was,
     client_logins,
     compare_references,
     parse_reference_answer,
@@ -158,6 +159,10 @@ def _official_manifest(source: str) -> tuple[str, int, str, int]:
 # -- 1. why registries ----------------------------------------------------------------------------
 
 CHOICE_WHY = "One named place from which test, QA and production pull the same bytes"
+CHOICE_WHY_WAS = (  # labkit 0.1.0's wording (records made then still grade as it)
+    "One place to publish the image under a name, so that test, QA and production all pull "
+    "exactly the same bytes"
+)
 STAGES = ("test", "QA", "staging", "production")
 
 
@@ -176,7 +181,12 @@ def _why_generate(rng: random.Random, world: Mapping[str, Any]):
         backup: "registry-is-backup",
     }
     rng.shuffle(choices)
-    return {"stage": stage, "choices": choices, "choice_mistakes": mistakes}, CHOICE_WHY
+    was = {  # labkit 0.1.0's wordings
+        CHOICE_WHY: CHOICE_WHY_WAS,
+        copy: "Nothing that copying the image's files to each server by hand would not give",
+    }
+    params = {"stage": stage, "choices": choices, "choice_mistakes": mistakes}
+    return {**params, **choice_was(choices, was)}, CHOICE_WHY
 
 
 WHY_REGISTRY = Exercise(
@@ -441,7 +451,14 @@ def _mount_generate(rng: random.Random, world: Mapping[str, Any]):
     choices = [correct, upload, pull, failed]
     mistakes = {upload: "mount-is-upload", pull: "mount-is-pull", failed: "wrong-choice"}
     rng.shuffle(choices)
-    return {"choices": choices, "choice_mistakes": mistakes}, correct
+    was = {  # labkit 0.1.0's wordings
+        correct: (
+            f"The registry already held that layer in `library/{base}`, so it linked it into "
+            "your repository instead of receiving the bytes again"
+        ),
+        upload: f"Your machine uploaded the layer, then copied it into `library/{base}`",
+    }
+    return {"choices": choices, "choice_mistakes": mistakes, **choice_was(choices, was)}, correct
 
 
 MOUNT_MEANING = Exercise(
@@ -716,7 +733,8 @@ def _denied_generate(rng: random.Random, world: Mapping[str, Any]):
     choices = [correct, revealed, allowed, unauthorized]
     mistakes = {revealed: "private-revealed", allowed: "pull-allowed", unauthorized: "wrong-choice"}
     rng.shuffle(choices)
-    return {"choices": choices, "choice_mistakes": mistakes}, correct
+    was = {revealed: f"Error response from daemon: repository {repo} is private"}  # 0.1.0
+    return {"choices": choices, "choice_mistakes": mistakes, **choice_was(choices, was)}, correct
 
 
 PRIVATE_PULL_ERROR = Exercise(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labkit.exercises import (
+    Choice,
     Example,
     Exercise,
     Hint,
@@ -82,7 +83,10 @@ def _unique_generate(rng: random.Random, world: Mapping[str, Any]):
     app = rng.choice(APPS)
     colleague = rng.choice(COLLEAGUES)
     me = world["docker_id"]
-    correct = f"the namespace: `{me}/{app}` and `{colleague}/{app}`"
+    correct = Choice(
+        f"the namespace: `{me}/{app}` and `{colleague}/{app}`",
+        was=f"the namespace: yours is `{me}/{app}`, theirs is `{colleague}/{app}`",  # 0.1.0
+    )
     wrong = [
         (
             f"different tags, such as `{app}:mine` and `{app}:theirs`",
@@ -104,7 +108,7 @@ def _unique_generate(rng: random.Random, world: Mapping[str, Any]):
         ),
     ]
     params = {"app": app, "colleague": colleague, **choice_params(rng, correct, wrong)}
-    return params, correct
+    return params, correct.text
 
 
 UNIQUE_NAMES = Exercise(

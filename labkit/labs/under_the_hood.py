@@ -32,6 +32,7 @@ from labkit.exercises import (
     Variant,
     check_pushed,
     choice_examples,
+    choice_was,
     plain_value,
 )
 from labkit.labs import Lab, lab_password, student_docker_id
@@ -328,7 +329,14 @@ def _mount_generate(rng: random.Random, world: Mapping[str, Any]):
     }
     choices = [correct, *mistakes]
     rng.shuffle(choices)
-    return {"choices": choices, "choice_mistakes": mistakes}, correct
+    was = {  # labkit 0.1.0's wordings
+        correct: (
+            f"The registry linked the layer from `library/{base}` into `{world['repository']}`: "
+            f"no bytes are sent, and the push prints `Mounted from library/{base}`"
+        ),
+        opened: "The registry opened an upload session: the layer's bytes must follow in PATCH/PUT",
+    }
+    return {"choices": choices, "choice_mistakes": mistakes, **choice_was(choices, was)}, correct
 
 
 MOUNT_STATUS = Exercise(
