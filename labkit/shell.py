@@ -39,6 +39,7 @@ from labkit.engine import (
 )
 from labkit.errors import InvalidReference
 from labkit.oci import go_json
+from labkit.platforms import PlatformError, parse_platform
 from labkit.reference import DEFAULT_DOMAIN, Reference, parse_any_reference, parse_reference
 from labkit.store import short_id
 from labkit.transport import Unreachable
@@ -57,6 +58,15 @@ __all__ = [
 
 SEARCH_DEFAULT_LIMIT = 25
 MAX_CONCURRENT_UPLOADS = 5
+# cli/command/image/push.go:87-90, printed by tui.PrintNote (internal/tui/note.go:18-38) as a
+# terminal shows it: the "i Info → " header, later lines indented by its width (9)
+PUSH_PLATFORM_NOTE = (
+    "\ni Info → Using --platform pushes only the specified platform manifest of a "
+    "multi-platform image index.\n"
+    "         Other components, like attestations, will not be included.\n"
+    "         To push the complete multi-platform image, remove the --platform flag.\n"
+    "         \n"
+)
 UNENCRYPTED_WARNING = (
     "\nWARNING! Your credentials are stored unencrypted in '{path}'.\n"
     "Configure a credential helper to remove this warning. See\n"
@@ -225,8 +235,29 @@ def _daemon_stream(out: Printer, quiet: bool) -> Iterator[Printer]:
         out.chunks.extend(chunk for chunk in stream.chunks if chunk[0] == "stderr")
 
 
+def _platform(inv: Invocation) -> None:
+    """The client's platforms.Parse of --platform (labkit.platforms): image/history.go:60-64
+    wraps its error in "invalid platform", image/inspect.go:60-64 and image/remove.go:68-72
+    return it as it is; every image is linux/amd64, so a valid value selects nothing."""
+    values = inv.flags.get("platform") or ()
+    for value in [values] if isinstance(values, str) else cast(list[str], values):
+        if not value:
+            continue
+        try:
+            parse_platform(str(value))
+        except PlatformError as error:
+            wrap = "invalid platform: " if inv.command == "image history" else ""
+            raise CommandFailed(f"{wrap}{error}") from None
+
+
 def _pull(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     ref, all_tags, quiet = _transfer_target(inv, out)
+    platform = str(inv.flags.get("platform") or "")
+    if platform:  # the daemon parses it (moby image_routes.go:58-61): InvalidParameter
+        try:
+            parse_platform(platform)
+        except PlatformError as error:
+            raise daemon_error(str(error)) from None
     with _daemon_stream(out, quiet) as stream:
         try:
             result = client.pull(ref, all_tags=all_tags)
@@ -239,6 +270,14 @@ def _pull(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) 
 
 
 def _push(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
+    platform = str(inv.flags.get("platform") or "")
+    if platform:  # push.go:80-91: parsed before the reference, the note before anything else
+        try:
+            parse_platform(platform)
+        except PlatformError as error:
+            out.err(f"Invalid platform {platform}")  # push.go:83, no newline
+            raise CommandFailed(str(error)) from None
+        out.out(PUSH_PLATFORM_NOTE)
     ref, all_tags, quiet = _transfer_target(inv, out)
     if ref.digest:
         raise CommandFailed("cannot push a digest reference")
@@ -701,6 +740,7 @@ def _rmi(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -
     """cli/command/image/remove.go:62-106: each image in turn; the errors at the end, joined.
     With --force, "No such image" errors are printed but the exit code is 0 (unless another
     error came too)."""
+    _platform(inv)
     force = bool(inv.flags.get("force"))
     errors = []
     fatal = False
@@ -778,6 +818,8 @@ _INSPECT_TYPES = (
 def _inspect(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/inspect/inspector.go:73-106: the template parsed first (exit 64 when it does
     not parse), then each name in the order given; errors after what was found."""
+    if inv.command == "image inspect":
+        _platform(inv)
     fmt = str(inv.flags.get("format") or "")
     kind = str(inv.flags.get("type") or "") if inv.command == "inspect" else "image"
     if kind not in ("", *_INSPECT_TYPES):  # cli/command/system/inspect.go:96-104
@@ -842,6 +884,7 @@ def _tagged(name: str) -> str:
 def _history(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/image/history.go:58-85 and formatter_history.go: the daemon's entries,
     newest first, through the history format."""
+    _platform(inv)
     image = client.get_image(inv.args[0])
     now = datetime.now(UTC) if client.world.clock.is_real else client.world.clock.now()
     history = image.config_json.get("history", [])

@@ -123,6 +123,15 @@ CASES = [
     ("history --format '{{.ID}}|{{.CreatedBy}}|{{json .}}' alpine:3.21", "formatter", False),
     ("history --format 'table {{.Size}}\t{{.Comment}}' nginx:1.27", "header", False),
     ("history nope", "GetImage", False),
+    # --platform: the client's platforms.Parse (vendor/github.com/containerd/platforms/
+    # platforms.go:222-297) before any request
+    ("history --platform 'Lin ux' alpine:3.21", "history.go:60-64 wrapped", False),
+    ("history --platform 'linux/*' alpine:3.21", "platforms.go:223-226", False),
+    ("history --platform linux/arm64/v8 -q alpine:3.21", "platforms.go:286-293 valid", False),
+    ("image inspect --platform linux/amd64/v2/x -f x alpine:3.21", "inspect.go:60-64", False),
+    ("image inspect --platform windows -f '{{.Os}}' alpine:3.21", "platforms.go:257-264", False),
+    ("rmi --platform linuxx nope", "remove.go:68-72, platforms.go:276", False),
+    ("rmi --platform 'linux/ä' nope", "platforms.go:243-245", False),
     # docker search: cli/command/registry/search.go, moby registry/search.go
     ("search nginx", "formatter_search.go:12", False),
     ("search --limit 2 alpine", "search_session.go:216", False),
