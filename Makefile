@@ -15,7 +15,7 @@ NPM_STAMP := deploy/lite/node_modules/.installed
 SYSTEM_PACKAGES := chromium docker-registry skopeo bubblewrap nodejs
 PORT ?= 8888
 
-.PHONY: lab lite serve-lite test test-fast lint typecheck format system-deps venv node-deps nbgrader-lib bench clean
+.PHONY: lab lite serve-lite test test-fast lint typecheck format system-deps venv node-deps nbgrader-lib bench bench-compare clean
 
 lab: $(LAB_STAMP)
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
@@ -118,6 +118,11 @@ system-deps:
 
 bench: venv node-deps nbgrader-lib
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# each quick bench at BASE and at this checkout, alternating, in one run (bench/compare.py)
+bench-compare: venv
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<rev> [REPS=3] [ONLY=client,world]"; exit 2; }
+	$(BIN)/python bench/compare.py $(BASE) --reps $(or $(REPS),3) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) node_modules deploy/lite/node_modules .pytest_cache .ruff_cache .hypothesis build *.egg-info
