@@ -19,7 +19,7 @@ the replays, the instructor's checks and the worker processes with their bounds.
 
 from __future__ import annotations
 
-# Lazy imports (inside functions): the worker pool (multiprocessing, concurrent.futures), resource
+# Lazy imports (inside functions): the worker pool (labkit.grading.workers, fork), resource
 # and signal are POSIX-only and needed only for a bounded or --execute run; --execute's module and
 # tqdm load only when used.
 import contextlib
@@ -1049,38 +1049,50 @@ def _grade_parallel(
     results: dict[int, SubmissionGrade],
     bar: Any,
 ) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+    """Every submission in long-lived worker processes (:mod:`labkit.grading.workers`): each
+    worker grades many, each submission within its own time bound (a timer in the worker, and
+    SIGKILL from here when the worker stops answering) and the worker's memory bound; a worker
+    that dies gives its submission ``killed`` and is replaced."""
+    from labkit.grading.workers import run_in_workers
 
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    pending = list(range(len(submissions)))
-    init = functools.partial(_worker_init, options)
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=init) as pool:
-        futures = {pool.submit(_bounded_grade, submissions[i], options): i for i in pending}
-        try:
-            for future in as_completed(futures):
-                index = futures[future]
-                results[index] = future.result()
-                bar.update(1)
-        except BrokenProcessPool:
-            pass
-    # A worker died (and took the pool down): grade what is left one at a time, each in its own
-    # process, so the one that kills its worker is found and the others are graded.
-    for index in pending:
-        if index in results:
-            continue
-        with ProcessPoolExecutor(1, mp_context=context, initializer=init) as pool:
-            try:
-                results[index] = pool.submit(_bounded_grade, submissions[index], options).result()
-            except BrokenProcessPool:
-                results[index] = SubmissionGrade(
-                    submissions[index].student,
-                    (),
-                    Status.KILLED,
-                    "the grading process for this submission died (out of memory, or killed)",
-                )
+    def work(index: int) -> SubmissionGrade:
+        return _bounded_grade(submissions[index], options)
+
+    def died(index: int, why: str) -> SubmissionGrade:
+        student = submissions[index].student
+        if why == "timed-out":
+            return SubmissionGrade(
+                student,
+                (),
+                Status.TIMED_OUT,
+                f"grading this submission took longer than {options.submission_seconds:g} s and "
+                "its process stopped answering; it was killed",
+            )
+        return SubmissionGrade(
+            student,
+            (),
+            Status.KILLED,
+            "the grading process for this submission died (out of memory, or killed)",
+        )
+
+    def done(index: int, grade: SubmissionGrade) -> None:
+        results[index] = grade
         bar.update(1)
+
+    bounded = not options.execute and bool(options.submission_seconds)
+    run_in_workers(
+        len(submissions),
+        jobs,
+        work,
+        died=died,
+        on_result=done,
+        init=functools.partial(_worker_init, options),
+        retire=lambda grade: grade.status in (Status.TIMED_OUT, Status.MEMORY_LIMIT),
+        hard_seconds=options.submission_seconds + HARD_GRACE_SECONDS if bounded else None,
+    )
+
+
+HARD_GRACE_SECONDS = 10  # past a submission's time bound, a worker that does not answer is killed
 
 
 def lab_grades(
