@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Platform", "PlatformError", "parse_platform"]
+__all__ = ["Platform", "PlatformError", "go_quote", "parse_platform"]
 
 _SPECIFIER = re.compile(r"^[A-Za-z0-9_.-]+$")  # platforms.go:124
 _OS_AND_VERSION = re.compile(r"^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.-]*)\))?$")  # platforms.go:125
@@ -87,7 +87,7 @@ class Platform:
         return "/".join(part for part in (self.os, self.architecture, self.variant) if part)
 
 
-def _quote(text: str) -> str:
+def go_quote(text: str) -> str:
     """Go's %q (strconv.Quote) for the texts in these errors."""
     out = []
     for char in text:
@@ -96,7 +96,15 @@ def _quote(text: str) -> str:
         elif char.isprintable():
             out.append(char)
         elif ord(char) < 0x80:
-            named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+            named = {
+                "\v": "\\v",
+                "\a": "\\a",
+                "\b": "\\b",
+                "\f": "\\f",
+                "\n": "\\n",
+                "\r": "\\r",
+                "\t": "\\t",
+            }
             out.append(named.get(char, f"\\x{ord(char):02x}"))
         elif ord(char) < 0x10000:
             out.append(f"\\u{ord(char):04x}")
@@ -140,7 +148,7 @@ def _normalize_arch(arch: str, variant: str) -> tuple[str, str]:
 
 def parse_platform(specifier: str) -> Platform:
     """platforms.Parse (platforms.go:222-297): ``os[(version)][/arch[/variant]]``."""
-    quoted = _quote(specifier)
+    quoted = go_quote(specifier)
     if "*" in specifier:
         raise _invalid(f"{quoted}: wildcards not yet supported")
     parts = specifier.split("/", 3)
@@ -150,14 +158,14 @@ def parse_platform(specifier: str) -> Platform:
             match = _OS_AND_VERSION.match(part)
             if match is None or "\n" in part:
                 raise _invalid(
-                    f"{_quote(part)} is an invalid OS component of {quoted}: OSAndVersion "
-                    f"specifier component must match {_quote(_OS_AND_VERSION_TEXT)}"
+                    f"{go_quote(part)} is an invalid OS component of {quoted}: OSAndVersion "
+                    f"specifier component must match {go_quote(_OS_AND_VERSION_TEXT)}"
                 )
             os_name, os_version = _normalize_os(match.group(1)), match.group(2) or ""
         elif not _SPECIFIER.match(part) or "\n" in part:
             raise _invalid(
-                f"{_quote(part)} is an invalid component of {quoted}: platform specifier "
-                f"component must match {_quote(_SPECIFIER_TEXT)}"
+                f"{go_quote(part)} is an invalid component of {quoted}: platform specifier "
+                f"component must match {go_quote(_SPECIFIER_TEXT)}"
             )
     if len(parts) == 1:
         if os_name in _KNOWN_OS:

@@ -21,7 +21,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from labkit import formats
@@ -38,6 +38,7 @@ from labkit.engine import (
     no_such_host,
 )
 from labkit.errors import InvalidReference
+from labkit.gotime import GoTimeError, get_timestamp
 from labkit.oci import go_json
 from labkit.platforms import PlatformError, parse_platform
 from labkit.reference import DEFAULT_DOMAIN, Reference, parse_any_reference, parse_reference
@@ -558,61 +559,13 @@ def _image_summaries(client: Engine, inv: Invocation) -> list[dict[str, Any]]:
     return summaries
 
 
-_DURATION_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-
-
-def _go_duration(text: str) -> float | None:
-    """time.ParseDuration in seconds, or None when it is not a duration."""
-    match = re.fullmatch(r"([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)", text)
-    if match is None:
-        return None
-    total = sum(
-        float(number) * _DURATION_UNITS[unit]
-        for number, unit in re.findall(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)", match[2])
-    )
-    return -total if match[1] == "-" else total
-
-
 def _until_timestamp(value: str, now: Any) -> Any:
-    """api/types/time GetTimestamp (moby v28.2.2) as the until filter uses it
-    (daemon/images/image_list.go:64-80): a Go duration before now, an RFC 3339 date or time
-    (UTC when no zone is given: the daemon's zone in labkit), or Unix seconds."""
-    now = now or datetime.now(UTC)
-    duration = _go_duration(value)
-    if value != "0" and duration is not None:
-        return now - timedelta(seconds=duration)
-    text = value.replace("z", "Z")
-    for fmt in (
-        "%Y-%m-%dT%H:%M:%S.%f%z",
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%dT%H%z",
-        "%Y-%m-%d%z",
-        "%Y-%m-%dT%H:%M:%S.%f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H",
-        "%Y-%m-%d",
-    ):
-        try:
-            stamp = datetime.strptime(text.replace("Z", "+0000"), fmt)
-        except ValueError:
-            continue
-        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-    if "-" in value:
-        raise daemon_error(f'parsing time "{value}": not an RFC 3339 date or time')
-    if not re.fullmatch(r"\d+(\.\d{1,9})?", value):
-        raise daemon_error(f'failed to parse value as time or duration: "{value}"')
-    return datetime.fromtimestamp(float(value), UTC)
+    """The until filter's bound (daemon/images/image_list.go:64-80): moby's GetTimestamp and
+    ParseTimestamps (labkit.gotime), UTC being the daemon's zone; Go's errors from the daemon."""
+    try:
+        return get_timestamp(value, now or datetime.now(UTC))
+    except GoTimeError as error:
+        raise daemon_error(str(error)) from None
 
 
 def _image_contexts(
