@@ -942,11 +942,14 @@ def search_results(client: Engine, term: str, filters: list[str], limit: int) ->
         except ValueError as error:
             raise daemon_error(f"invalid filter 'stars={value}': {error}") from None
         min_stars = max(min_stars, stars)
+    hub_term = _search_term(client, term)
     limit = limit or SEARCH_DEFAULT_LIMIT
     if limit < 1 or limit > 100:
         raise daemon_error(f"limit {limit} is outside the range of [1, 100]")
+    if hub_term is None:
+        raise daemon_error("Unexpected status code 404")
+    needle = hub_term.lower()
     registry = client.world.registry(DEFAULT_DOMAIN)
-    needle = term.lower()
     found: list[Any] = []
     for path in registry.repository_paths():
         repo = registry.peek(path)
@@ -959,6 +962,37 @@ def search_results(client: Engine, term: str, filters: list[str], limit: int) ->
         found.append(repo)
     found.sort(key=lambda r: (not r.official, -r.stars, r.path))
     return found[:limit]
+
+
+def _search_term(client: Engine, term: str) -> str | None:
+    """moby registry/search.go:85-136 (searchUnfiltered): a term with a scheme is refused;
+    splitReposSearchTerm takes a first part with a "." or ":" (or "localhost") as a registry;
+    Docker Hub (docker.io, index.docker.io) is searched for the rest without "library/". Any
+    other registry is asked through the v1 API (search_endpoint_v1.go:35-70 pings it first):
+    an unknown host fails the ping (the "invalid registry endpoint" text of a secure
+    registry), and the simulated registries, like distribution, have no v1 API: 404
+    (search_session.go:236-240), once the limit is checked. The term for Docker Hub's search,
+    None for another registry."""
+    if term.startswith(("http://", "https://")):
+        raise daemon_error(
+            f"invalid repository name: repository name ({term}) should not have a scheme"
+        )
+    first, slash, rest = term.partition("/")
+    if not slash or ("." not in first and ":" not in first and first != "localhost"):
+        return term.removeprefix("library/")
+    if first in ("docker.io", "index.docker.io"):
+        return rest.removeprefix("library/")
+    if client.transport.canonical_host(first) is None:
+        hostname = first.rsplit(":", 1)[0] if ":" in first else first
+        raise daemon_error(
+            f'invalid registry endpoint https://{first}/v1/: Get "https://{first}/v1/_ping": '
+            f"dial tcp: lookup {hostname}: no such host. If this private registry supports "
+            f"only HTTP or HTTPS with an unknown CA certificate, please add "
+            f"`--insecure-registry {first}` to the daemon's arguments. In the case of HTTPS, "
+            f"if you have access to the registry's CA certificate, no need for the flag; "
+            f"simply place the CA certificate at /etc/docker/certs.d/{first}/ca.crt"
+        )
+    return None
 
 
 def _filter_args_of(filters: list[str]) -> dict[str, list[str]]:

@@ -147,6 +147,10 @@ CASES = [
     ("search --format '{{.Name}} {{.StarCount}} {{.IsOfficial}}' nginx", "formatter", False),
     ("search --format '{{json .}}' --limit 2 nginx", "searchContext.MarshalJSON", False),
     ("search --format 'table {{.Name}}\\t{{.Description}}' nginx", "header", False),
+    ("search --limit 2 docker.io/library/alpine", "search.go:96-99 Hub by name", False),
+    ("search https://docker.io/alpine", "search.go:86-88 scheme", False),
+    ("search localhost:5000/alpine", "search_session.go:236-240 no v1 API", False),
+    ("search nosuch.example.com/x", "search_endpoint_v1.go:56-62", False),
 ]
 
 

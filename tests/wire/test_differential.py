@@ -156,6 +156,10 @@ def run_spec_cases(client, note, seen_parts: list) -> None:
         note(f"OPTIONS {path}", client.request("OPTIONS", path), "allow")
     note("POST /v2/", client.request("POST", "/v2/"), "content-type", body=True)
     note("name of 2 MiB", client.request("GET", "/v2/" + "a" * (2 << 20) + "/tags/list"))
+    # what `docker search localhost:5000/x` meets (moby registry/search_endpoint_v1.go:116-160
+    # pings /v1/_ping, search_session.go:215-240 then GETs /v1/search): no v1 API, 404 both
+    note("v1 ping", client.request("GET", "/v1/_ping"), body=True)
+    note("v1 search", client.request("GET", "/v1/search?q=alpine&n=25"), body=True)
 
 
 def test_labkit_and_distribution_agree(open_registry, distribution, http):
