@@ -704,6 +704,8 @@ class _Found:
     notebook_labs: set[str] = field(default_factory=set)
     execution: dict[str, tuple[str, str]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)
+    refused: list[str] = field(default_factory=list)  # record files that could not be read
+    others: dict[str, list[str]] = field(default_factory=dict)  # --execute: others' records
 
     def lab_ids(self) -> list[str]:
         """The labs to grade: every lab with a record or a notebook (only ``--lab`` if given)."""
@@ -727,6 +729,7 @@ class _Found:
             found = read_record_file(path, submission.folder or path.parent)
             if found.record is None:
                 self.problems.append(found.problem)
+                self.refused.append(found.problem)
                 continue
             if path.parent.name == ANSWERS_FOLDER and path.stem != found.record.lab:
                 self.note(
@@ -774,7 +777,7 @@ class _Found:
                 self.note(
                     lab_id,
                     f"{path.name} starts lab {lab_id!r} but carries a record for lab "
-                    f"{found.record.lab!r}",
+                    f"{_shown_id(found.record.lab)}",
                 )
             self.add(found.record.lab, found.source, found.record)
 
@@ -793,14 +796,22 @@ class _Found:
             self.note(lab_id, f"{path.name}: {reason}")
         kept = [f.record for f in saved if f.record is not None]
         kept += [record for _, record in self.records.get(lab_id, [])]
-        others = sorted({r.student for r in kept if r.student != student})
+        own = [r for r in kept if r.student == student and r.lab == lab_id]
+        # a record made for another student (saved, or left by the run) is never merged into
+        # this student's: it is named, and the lab's status says so
+        theirs = [r for r in ran_records if r.record is not None and r.record.student != student]
+        ran_records = [r for r in ran_records if r not in theirs]
+        others = sorted(
+            {r.student for r in kept if r.student != student}
+            | {r.record.student for r in theirs if r.record is not None}
+        )
         if others:
+            self.others[lab_id] = others
             self.note(
                 lab_id,
-                f"the saved records of {', '.join(map(repr, others))} were not used: "
-                "the run made this student's own",
+                f"the records were made for student {', '.join(map(_shown_id, others))}, not "
+                f"{student!r}: they were not used; graded on this student's own answers and run",
             )
-        own = [r for r in kept if r.student == student and r.lab == lab_id]
         records, notes = _combine_with_run(own, ran_records, lab_id)
         for note in notes:
             self.note(lab_id, note)
@@ -839,6 +850,10 @@ def _grade_found_lab(
         note_list.insert(0, reason)
     if records is None and lab_id in found.unreadable:
         return _empty_lab(student, lab, Status.MALFORMED, "; ".join(note_list))
+    if records is None and found.refused:  # a record file is there, but could not be read
+        rest = [n for n in note_list if n not in found.refused]
+        reason = "; ".join([*found.refused, "no other record of this lab was found", *rest])
+        return _empty_lab(student, lab, Status.MALFORMED, reason)
     if records is None:
         missing_cell = (
             "the notebook has no saved submission-cell output and there is no "
@@ -857,6 +872,9 @@ def _grade_found_lab(
     grade = _grade_lab(student, lab, sources, note_list, counts, checks.get(lab_id, {}))
     if execution is not None and grade.status == Status.OK:
         grade = replace(grade, status=Status(execution[0]), statuses=(Status(execution[0]),))
+    if lab_id in found.others:
+        statuses = (*grade.statuses, Status.OTHER_STUDENT)
+        grade = replace(grade, status=most_serious(statuses), statuses=statuses)
     return grade
 
 
@@ -956,9 +974,10 @@ def _combine_with_run(
 
 
 def _worker_init(options: GradeOptions | None = None) -> None:
-    """A grading worker: in default mode its address space is bounded (``memory_bytes``)."""
+    """A grading worker: its address space is bounded (``memory_bytes``), in both modes: with
+    ``--execute`` it still reads the saved records, and each notebook's child sets its own."""
     os.environ.setdefault("LABKIT_GRADER", "1")
-    if options is not None and not options.execute and options.memory_bytes:
+    if options is not None and options.memory_bytes:
         import resource
 
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -1028,8 +1047,8 @@ def grade_all(
     )
     results: dict[int, SubmissionGrade] = {}
     try:
-        if not options.execute and submissions and sys.platform.startswith("linux"):
-            # default mode: every submission in a worker with a memory and a time bound
+        if submissions and sys.platform.startswith("linux"):
+            # every submission in a worker with a memory bound (and in default mode a time one)
             _grade_parallel(submissions, options, max(1, jobs), results, bar)
         elif jobs <= 1 or len(submissions) <= 1:
             for index, submission in enumerate(submissions):
