@@ -1160,13 +1160,28 @@ def split_here_string(line: str) -> tuple[str, str | None]:
     if not marker:
         return line, None
     try:
-        words = shlex.split(rest)
+        words = shlex.split(rest, comments=True)
     except ValueError:
         words = [rest.strip()]
     return command.rstrip(), " ".join(words) + "\n"
 
 
+def _trailing_comment(text: str) -> str:
+    """The ``  # ...`` a line ends with (a ``#`` starting a word outside quotes), or ""."""
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or text[index - 1].isspace()):
+            return "  " + text[index:]
+    return ""
+
+
 def display_line(line: str) -> str:
-    """How a transcript shows a line: any here-string input masked."""
+    """How a transcript shows a line: any here-string input masked (a comment kept)."""
     command, stdin = split_here_string(line)
-    return f"{command}{HERE_STRING}********" if stdin is not None else command
+    if stdin is None:
+        return command
+    return f"{command}{HERE_STRING}********{_trailing_comment(line.partition(HERE_STRING)[2])}"
