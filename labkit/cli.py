@@ -434,6 +434,7 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
     _drop_submission_paths(Path(args.submissions))  # before any lazy import
     from labkit.errors import LabkitError
     from labkit.grading import GradeOptions, collect, grade_all, lab_grades, read_roster
+    from labkit.grading.grade import graded_labs
     from labkit.grading.report import summary_line, write_reports
 
     for name, value in (("-o", args.output), ("--feedback", args.feedback)):
@@ -493,6 +494,7 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
         Path(args.output),
         feedback_dir=Path(args.feedback) if args.feedback else None,
         show_hidden=args.show_hidden,
+        labs=graded_labs(options),
     )
     print(summary_line(grades), file=out)
     for path in written[: 2 + len({g.lab for g in grades})]:

@@ -61,6 +61,7 @@ __all__ = [
     "SubmissionGrade",
     "grade_all",
     "grade_submission",
+    "graded_labs",
     "lab_grades",
     "load_checks",
 ]
@@ -195,6 +196,12 @@ def _labs(labs_dir: str | None, checks_dir: str | None = None) -> dict[str, Lab]
     if key not in _CACHE:
         _CACHE[key] = apply_keys(find_labs(labs_dir), _pack(checks_dir)[1])
     return _CACHE[key]
+
+
+def graded_labs(options: GradeOptions) -> dict[str, Lab]:
+    """The labs a run with ``options`` grades with: installed and ``--labs-dir`` labs, the
+    graded ones keyed by the ``--checks`` folder (what the class report words mistakes from)."""
+    return _labs(options.labs_dir, options.checks_dir)
 
 
 # -- answers that are JSON but not sensible --------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.exercises.exercise import Exercise, public_message
 from labkit.exercises.kinds import CHOICE_GONE
-from labkit.exercises.model import FormatError, Kind, Status, Variant
+from labkit.exercises.model import CheckResult, FormatError, Kind, Status, Variant
 from labkit.grading.results import ExerciseGrade, LabGrade, most_serious
 from labkit.records import AnswerEntry, Record
 
@@ -65,12 +65,16 @@ def grade_record(record: Record | Mapping[str, Any], student: str, lab: Lab) -> 
             f"the event log could not be replayed ({error}); {skipped} event(s) were skipped"
         )
     params = lab.params_for(student)  # once, not once per exercise (lab.variant's way)
+    # a graded lab keyed by the instructor's pack: the student's feedback words each mistake
+    # as the shipped lab does, never in the pack's words (the class report uses those)
+    shipped = lab.shipped if lab.shipped is not None and lab.shipped.withheld else None
     grades = tuple(
         grade_exercise(
             exercise,
             exercise.variant_for(lab.id, student, params),
             record.answers.get(exercise.id),
             world,
+            shipped=shipped.exercise(exercise.id) if shipped is not None else None,
         )
         for exercise in lab.exercises
     )
@@ -129,11 +133,19 @@ def replay_leniently(lab: Lab, student: str, events: Sequence[Any]) -> tuple[Wor
 
 
 def grade_exercise(
-    exercise: Exercise, variant: Variant, entry: AnswerEntry | None, world: World | None
+    exercise: Exercise,
+    variant: Variant,
+    entry: AnswerEntry | None,
+    world: World | None,
+    *,
+    shipped: Exercise | None = None,
 ) -> ExerciseGrade:
     """One exercise: parse the recorded answer, run the public and hidden checks.
 
-    A failed hidden check takes a correct answer down by half a point's share per check.
+    A failed hidden check takes a correct answer down by half a point's share per check. With
+    ``shipped`` (the exercise as labkit ships it, for a graded lab keyed by the instructor's
+    pack) the feedback words each mistake as ``shipped`` does: the pack's texts and its
+    checkers' messages stay out of what the student reads.
     """
     tries = entry.tries if entry is not None else 0
     if entry is None and exercise.kind is not Kind.TASK:
@@ -175,9 +187,22 @@ def grade_exercise(
         round(score * exercise.points, 6),
         exercise.points,
         status,
-        feedback=public_message(exercise, result),
+        feedback=public_message(exercise, _worded_as(result, shipped)),
         mistakes=result.mistakes,
         hidden=hidden,
         tries=tries,
         parts=result.parts,
     )
+
+
+def _worded_as(result: CheckResult, shipped: Exercise | None) -> CheckResult:
+    """``result`` with each failed part's message in ``shipped``'s words (unchanged without)."""
+    if shipped is None:
+        return result
+    parts = tuple(
+        part
+        if part.ok
+        else replace(part, message=shipped.mistake_message(part.mistake) if part.mistake else "")
+        for part in result.parts
+    )
+    return replace(result, parts=parts)

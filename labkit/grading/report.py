@@ -23,14 +23,14 @@ import html
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.errors import LabkitError
 from labkit.exercises import MISTAKES
 from labkit.grading.grade import UNKNOWN_LAB_ROW, LabGrade
-from labkit.labs import get_lab
+from labkit.labs import Lab, get_lab
 
 __all__ = [
     "ExerciseStats",
@@ -135,6 +135,8 @@ class ExerciseStats:
     completion_rate: float  # answered and graded (correct, partial or wrong) / students
     correct_rate: float
     mistakes: tuple[tuple[str, int], ...]  # (code, how many students), most frequent first
+    # (hidden check's name, how many students' answers did not pass it), most frequent first
+    hidden_failed: tuple[tuple[str, int], ...] = ()
 
 
 def class_stats(grades: Sequence[LabGrade], lab: str) -> list[ExerciseStats]:
@@ -145,6 +147,8 @@ def class_stats(grades: Sequence[LabGrade], lab: str) -> list[ExerciseStats]:
         items = [e for g in rows for e in g.exercises if e.exercise == exercise_id]
         n = len(items)
         mistakes = Counter(code for e in items for code in dict.fromkeys(e.mistakes))
+        answered = [e for e in items if e.status in COMPLETED]  # not the ungraded rows' zeros
+        hidden = Counter(h.name for e in answered for h in e.hidden if not h.passed)
         stats.append(
             ExerciseStats(
                 exercise_id,
@@ -154,16 +158,22 @@ def class_stats(grades: Sequence[LabGrade], lab: str) -> list[ExerciseStats]:
                 round(sum(e.status in COMPLETED for e in items) / n, 4) if n else 0.0,
                 round(sum(e.status == "correct" for e in items) / n, 4) if n else 0.0,
                 tuple(sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))),
+                tuple(sorted(hidden.items(), key=lambda kv: (-kv[1], kv[0]))),
             )
         )
     return stats
 
 
-def _mistake_wording(lab: str, code: str, exercise: str | None = None) -> str:
-    """How the exercise (or, without one, labkit) words a mistake code."""
+def _mistake_wording(
+    lab: str, code: str, exercise: str | None = None, labs: Mapping[str, Lab] | None = None
+) -> str:
+    """How the exercise words a mistake code: the lab the run graded with (``labs``: a graded
+    lab keyed by the instructor's pack words it in the pack's words, a course lab from
+    ``--labs-dir`` in its own), else the installed lab, else labkit's shared wording."""
     if exercise is not None:
         try:
-            return get_lab(lab).exercise(exercise).mistake_message(code)
+            graded = labs[lab] if labs is not None and lab in labs else get_lab(lab)
+            return graded.exercise(exercise).mistake_message(code)
         except LabkitError:
             pass
     return MISTAKES.get(code, code)
@@ -267,9 +277,13 @@ def _bar(fraction: float, width: int = 120, label: str = "") -> str:
     )
 
 
-def report_html(grades: Sequence[LabGrade], labs: Sequence[str]) -> str:
-    """The class report: per lab, status counts and, per exercise, the mean score, the
-    completion rate and the most frequent mistakes with their wording."""
+def report_html(
+    grades: Sequence[LabGrade], labs: Sequence[str], graded: Mapping[str, Lab] | None = None
+) -> str:
+    """The class report (for the instructor): per lab, status counts and, per exercise, the
+    mean score, the completion rate, the most frequent mistakes worded as the lab the run graded
+    with words them (``graded``: the instructor's pack's words for a graded lab), and the hidden
+    checks most often not passed, by name."""
     e = html.escape
     sections = ["<h1>Class report</h1>"]
     for lab in labs:
@@ -299,8 +313,11 @@ def report_html(grades: Sequence[LabGrade], labs: Sequence[str]) -> str:
             share = stat.mean_score / stat.max_points if stat.max_points else 0.0
             mistakes = "".join(
                 f"<li><code>{e(code)}</code> ×{count}: "
-                f"{_md_code(_mistake_wording(lab, code, stat.exercise))}</li>"
+                f"{_md_code(_mistake_wording(lab, code, stat.exercise, graded))}</li>"
                 for code, count in stat.mistakes[:5]
+            ) + "".join(
+                f"<li class='hidden-check'>hidden check not passed ×{count}: {e(name)}</li>"
+                for name, count in stat.hidden_failed[:5]
             )
             table.append(
                 f"<tr data-exercise='{e(stat.exercise)}'><td>{e(stat.exercise)}</td>"
@@ -352,19 +369,21 @@ def write_reports(
     *,
     feedback_dir: Path | None = None,
     show_hidden: bool = False,
+    labs: Mapping[str, Lab] | None = None,
 ) -> list[Path]:
     """Write grades.csv, the per-lab CSVs, the class report and the feedback pages; returns
-    the paths written."""
+    the paths written. ``labs`` are the labs the run graded with (keyed by the instructor's
+    pack): the class report words mistakes as they do."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    labs = sorted({g.lab for g in grades if g.lab and g.lab != UNKNOWN_LAB_ROW})
+    lab_ids = sorted({g.lab for g in grades if g.lab and g.lab != UNKNOWN_LAB_ROW})
     written = [output]
     output.write_text(long_csv(grades), encoding="utf-8")
-    for lab in labs:
+    for lab in lab_ids:
         path = output.with_name(f"{output.stem}-{safe_name(lab)}.csv")
         path.write_text(wide_csv(grades, lab), encoding="utf-8")
         written.append(path)
     report = output.with_name(f"{output.stem}-report.html")
-    report.write_text(report_html(grades, labs), encoding="utf-8")
+    report.write_text(report_html(grades, lab_ids, labs), encoding="utf-8")
     written.append(report)
     if feedback_dir is not None:
         folders = unique_names(g.student for g in grades)

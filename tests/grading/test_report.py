@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from labkit.exercises import HiddenResult
 from labkit.grading.grade import ExerciseGrade, LabGrade
@@ -155,3 +156,101 @@ def test_ids_that_fold_to_one_file_name_get_their_own_feedback_folders(tmp_path)
         page = (folder / "demo.html").read_text()
         owners = [i for i in ids if f">{i}<" in page or i in page]
         assert owners  # each page is one student's own
+
+
+# -- a graded lab's mistakes: the instructor's words in the class report, never in feedback -----
+
+
+def _assessment_class(root):
+    """Three students of 06-assessment, each answering with the pack's examples (mistakes)."""
+    from grading.fixtures import TIME, keyed_lab, notebook, write_submission
+    from labkit import __version__
+    from labkit.exercises import Kind
+    from labkit.records import Record
+
+    lab = keyed_lab("06-assessment")
+    for n in range(3):
+        student = f"stu{n}"
+        record = Record(lab.id, student, lab.fingerprint(student), __version__)
+        for exercise in lab.exercises:
+            if exercise.kind is Kind.TASK or not exercise.examples:
+                continue
+            example = exercise.examples[n % len(exercise.examples)]
+            raw = example.raw_for(lab.variant(exercise, student))
+            record = record.with_answer(exercise.id, raw, when=TIME)
+        made = notebook(record, lab=lab.id, exercises=[e.id for e in lab.exercises])
+        write_submission(root / student, notebook_json=made, name=f"{lab.id}.ipynb")
+
+
+def _graded(tmp_path, *extra):
+    from labkit.cli import main
+
+    out = tmp_path / ("with" if extra else "without")
+    argv = ["grade", str(tmp_path / "subs"), "-o", str(out / "grades.csv"), "--no-progress"]
+    assert main([*argv, "--feedback", str(out / "feedback"), *extra]) == 0
+    pages = {p: p.read_text(encoding="utf-8") for p in (out / "feedback").rglob("*.html")}
+    return out, (out / "grades-report.html").read_text(encoding="utf-8"), pages
+
+
+def test_a_graded_labs_mistakes_are_in_the_instructors_words_in_the_report_only(tmp_path, capsys):
+    import html
+
+    from grading.fixtures import PACK
+    from grading.pack.assessment_key import WORDS
+
+    _assessment_class(tmp_path / "subs")
+    out, report, pages = _graded(tmp_path, "--checks", str(PACK))
+    capsys.readouterr()
+    made = [code for code in WORDS if f"<code>{code}</code>" in report]
+    assert len(made) >= 8  # the class made these mistakes: each worded as the pack words it
+    for code in made:
+        worded = re.search(rf"<li><code>{re.escape(code)}</code> ×\d+: (.*?)</li>", report)
+        assert worded is not None, code
+        shown = html.unescape(re.sub(r"</?code>", "`", worded.group(1)))
+        assert shown == WORDS[code], code
+    assert "hidden check not passed ×" in report  # by name, for the instructor
+    assert len(pages) == 3
+    for page, text in pages.items():
+        for words in WORDS.values():
+            longest = max(words.split("`"), key=len).strip()
+            assert html.escape(longest) not in text, (page, words)
+        assert "hidden check not passed" not in text
+        assert "that choice is not the right one" in text  # the shipped lab's words
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8"))))
+    assert any("tag-copies" in r["reason"] for r in rows)  # the codes, for the instructor
+
+
+def test_without_the_checks_folder_a_graded_lab_says_why_and_words_no_mistake(tmp_path, capsys):
+    _assessment_class(tmp_path / "subs")
+    out, report, pages = _graded(tmp_path)
+    capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8"))))
+    totals = [r for r in rows if r["exercise"] == "(total)"]
+    assert [r["status"] for r in totals] == ["error"] * 3
+    assert all("grade it with --checks DIR" in r["reason"] for r in totals)
+    assert "<li>" not in report and "hidden check not passed" not in report
+    assert all("Status: error" in text for text in pages.values())
+
+
+def test_the_report_words_mistakes_as_the_lab_it_is_given(tmp_path):
+    """A practice lab keyed with the instructor's words: the report uses the lab passed in, the
+    installed lab's words without it."""
+    from labkit.grading.key import apply_key
+    from labkit.labs import get_lab
+
+    demo = get_lab("demo")
+    exercise = demo.exercises[0]
+    grades = [
+        LabGrade(
+            "ann",
+            "demo",
+            "ok",
+            "",
+            (ExerciseGrade(exercise.id, 0, 2, "wrong", mistakes=("missing-tag",)),),
+        )
+    ]
+    mine = "my own words for a missing tag"
+    keyed = apply_key(demo, {exercise.id: {"mistake_text": {"missing-tag": mine}}})
+    assert mine in report_html(grades, ["demo"], {"demo": keyed})
+    assert mine not in report_html(grades, ["demo"])
+    assert "without a tag Docker uses <code>latest</code>" in report_html(grades, ["demo"])

@@ -49,10 +49,38 @@ def _choice(
     return {"answer": right, "params": mistakes}
 
 
+# The instructor's words for the assessment's own mistake codes: the class report shows them;
+# a student's feedback page words each mistake as the shipped lab does (labkit's shared words).
+WORDS = {
+    "tag-copies": "`docker tag` adds a second name to the same image ID; it copies nothing",
+    "tag-renames": "`docker tag` keeps the old name: both names stay",
+    "anyone-publishes": "official images are published by Docker's own team, not by any user",
+    "no-review": "official images are reviewed by a dedicated team before they are published",
+    "stars-not-official": "STARS measure popularity; OFFICIAL [OK] marks an official image",
+    "search-shows-familiar": "search results never show `library/`: read the OFFICIAL column",
+    "fewest-not-most": "the question asks for the tag with the most findings, not the fewest",
+    "password-on-command-line": "`-p` leaves the password in the shell history and `ps`",
+    "config-json-encrypted": "config.json keeps credentials base64-encoded, not encrypted",
+    "pushed-again": "a layer the registry already holds is not pushed again",
+    "size-is-layers": "the size beside a digest is the manifest's, not the layers'",
+    "size-on-disk": "the size beside a digest is the manifest's length, not the image on disk",
+    "team-can-push": "QA was given Write or Admin: pulling only is Read",
+    "wrong-team": "the permission went to a team other than QA",
+    "repo-public": "the repository was made public: anyone may pull it now",
+    "admin-is-per-repo": "Admin on repositories does not make anyone an owner of the organization",
+    "editor-not-owner": "an editor cannot manage the organization: only owners can",
+}
+
+
+def _words(*codes: str) -> dict[str, str]:
+    return {code: WORDS[code] for code in codes if code in WORDS}
+
+
 def _examples(*codes: str) -> dict[str, Any]:
     return {
         "mistakes": codes,
         "examples": tuple(Example(pick_choice(code), code) for code in codes),
+        "mistake_text": _words(*codes),
     }
 
 
@@ -278,6 +306,7 @@ QA_READ = {
     "mistakes": org_lab.QA_PULL_ONLY.mistakes,
     "examples": org_lab.QA_PULL_ONLY.examples,
     "solve": org_lab.QA_PULL_ONLY.solve,
+    "mistake_text": _words(*org_lab.QA_PULL_ONLY.mistakes),
 }
 
 
