@@ -52,6 +52,7 @@ __all__ = [
     "Output",
     "help_text",
     "parse_command_line",
+    "split_comment",
 ]
 
 CLIENT_VERSION = "Docker version 28.2.2, build e6534b4"
@@ -624,6 +625,33 @@ def _help_output(text: str, help_shorthands: int, notice_on_stderr: bool = False
 # --- the command line ----------------------------------------------------------------------------
 
 
+def split_comment(line: str) -> tuple[str, str]:
+    """(line without its comment, the comment with the blanks before it): as in bash, ``#``
+    starts a comment only at the start of a word outside quotes (``{{.ID}}#x`` is one word)."""
+    quote = ""
+    escaped = False
+    word_start = True
+    for index, char in enumerate(line):
+        at_start, word_start = word_start, False
+        if escaped:
+            escaped = False
+        elif quote:
+            if char == quote:
+                quote = ""
+            elif char == "\\" and quote == '"':
+                escaped = True
+        elif char == "\\":
+            escaped = True
+        elif char in "'\"":
+            quote = char
+        elif char.isspace():
+            word_start = True
+        elif char == "#" and at_start:
+            body = line[:index].rstrip()
+            return body, line[len(body) :]
+    return line, ""
+
+
 def parse_command_line(line: str) -> Invocation | Output:
     """Parse ``line`` (starting with ``docker``) into an Invocation, or the Output Docker prints.
 
@@ -632,7 +660,7 @@ def parse_command_line(line: str) -> Invocation | Output:
     docstring for what happens to lines that are not ``docker`` commands.
     """
     try:
-        words = shlex.split(line, comments=True)
+        words = shlex.split(split_comment(line)[0])
     except ValueError as error:
         reason = str(error).rstrip(".")
         return Output("", f"labkit: cannot split the command line: {reason}\n", 2)

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from labkit import formats
 from labkit._version import __version__
-from labkit.commandline import Invocation, Output, parse_command_line
+from labkit.commandline import Invocation, Output, parse_command_line, split_comment
 from labkit.engine import (
     CommandFailed,
     Engine,
@@ -1160,23 +1160,10 @@ def split_here_string(line: str) -> tuple[str, str | None]:
     if not marker:
         return line, None
     try:
-        words = shlex.split(rest, comments=True)
+        words = shlex.split(split_comment(rest)[0])
     except ValueError:
         words = [rest.strip()]
     return command.rstrip(), " ".join(words) + "\n"
-
-
-def _trailing_comment(text: str) -> str:
-    """The ``  # ...`` a line ends with (a ``#`` starting a word outside quotes), or ""."""
-    quote = ""
-    for index, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and (index == 0 or text[index - 1].isspace()):
-            return "  " + text[index:]
-    return ""
 
 
 def display_line(line: str) -> str:
@@ -1184,4 +1171,5 @@ def display_line(line: str) -> str:
     command, stdin = split_here_string(line)
     if stdin is None:
         return command
-    return f"{command}{HERE_STRING}********{_trailing_comment(line.partition(HERE_STRING)[2])}"
+    comment = split_comment(line.partition(HERE_STRING)[2])[1]
+    return f"{command}{HERE_STRING}********{comment}"

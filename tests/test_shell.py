@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labkit.client import run_script
+from labkit.commandline import split_comment
 from labkit.shell import display_line, execute, split_here_string
 from labkit.world import Clock, World
 
@@ -33,6 +34,17 @@ def client():
         ),
         ('docker login -u a --password-stdin <<< "q"', "docker login -u a --password-stdin", "q\n"),
         ("docker pull alpine", "docker pull alpine", None),
+        # bash: a comment ends the here-string word; a # inside a word is the word's
+        (
+            "docker login -u a --password-stdin <<< s3cret  # c",
+            "docker login -u a --password-stdin",
+            "s3cret\n",
+        ),
+        (
+            "docker login -u a --password-stdin <<< pa#ss",
+            "docker login -u a --password-stdin",
+            "pa#ss\n",
+        ),
     ],
 )
 def test_split_here_string(line: str, command: str, stdin: str | None) -> None:
@@ -44,6 +56,24 @@ def test_display_line_masks_the_here_string() -> None:
         "docker login -u a --password-stdin <<< ********"
     )
     assert display_line("docker pull alpine") == "docker pull alpine"
+    assert display_line("docker login -u a --password-stdin <<< s  # why") == (
+        "docker login -u a --password-stdin <<< ********  # why"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "body", "comment"),
+    [
+        ("docker pull alpine  # why", "docker pull alpine", "  # why"),
+        ("# all of it", "", "# all of it"),
+        ("docker images --format {{.ID}}#x", "docker images --format {{.ID}}#x", ""),
+        ("docker images --format '{{.ID}} #x'", "docker images --format '{{.ID}} #x'", ""),
+        ('docker images --format "a \\" #x"', 'docker images --format "a \\" #x"', ""),
+        ("docker images --format a\\ #x", "docker images --format a\\ #x", ""),
+    ],
+)
+def test_a_comment_starts_a_word_as_in_bash(line: str, body: str, comment: str) -> None:
+    assert split_comment(line) == (body, comment)
 
 
 def test_run_script_skips_comments_and_blank_lines(client) -> None:
