@@ -45,6 +45,12 @@ RUN_ALL_TIMEOUT_MS = 90_000
 # returns as soon as its condition holds, so this costs nothing when all is well).
 ACTION_TIMEOUT_MS = 30_000
 PAGE_LOAD_TIMEOUT_MS = 90_000
+# One try of a click (a dialog in the way is closed between tries), and how long closing
+# dialogs may take in all.
+CLICK_TRY_MS = 10_000
+# Cells a student ran that are neither queued nor run after this long were not run at all.
+STALL_MS = 5_000
+DIALOG_SECONDS = 10
 
 LIGHT_SETTINGS: dict[str, dict[str, Any]] = {
     # no "Would you like to get notified about official Jupyter news?" pop-up
@@ -275,6 +281,72 @@ _RUN_FINISHED = """(before) => {
 }"""
 
 
+# The first modal dialog's button pressed inside the page (returns its title, or None when there
+# is no dialog): the kernel picker, "File Changed" and titles holding a word of ``accept`` are
+# accepted, any other dialog cancelled (or its only button pressed). A dialog still there after
+# its button was pressed gets Escape.
+_PRESS_DIALOG_BUTTON = """(accept) => {
+  const dialog = document.querySelector('.jp-Dialog');
+  if (!dialog) return null;
+  const title = (dialog.querySelector('.jp-Dialog-header')?.innerText || '').trim();
+  const lower = title.toLowerCase();
+  const escape = () => dialog.dispatchEvent(
+    new KeyboardEvent('keydown', {key: 'Escape', keyCode: 27, bubbles: true}));
+  if (dialog.dataset.labkitPressed) {
+    escape();
+    return title + ' (Escape)';
+  }
+  dialog.dataset.labkitPressed = '1';
+  const buttons = [...dialog.querySelectorAll('.jp-Dialog-button')];
+  const ok = dialog.querySelector('.jp-Dialog-button.jp-mod-accept') || buttons[buttons.length - 1];
+  const cancel = dialog.querySelector('.jp-Dialog-button.jp-mod-reject');
+  const keep = (lower.includes('kernel') && lower.includes('select'))
+    || lower.includes('file changed') || accept.some(word => lower.includes(word));
+  const button = keep || !cancel ? ok : cancel;
+  if (button) button.click();
+  else escape();
+  return title;
+}"""
+
+
+# Every code cell with code in [first, last] shows a count above ``before``; none is queued.
+_RANGE_RAN = """([first, last, before, stallMs]) => {
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')].slice(first, last + 1);
+  const pending = [];
+  let queued = false;
+  cells.forEach((cell, n) => {
+    if (!cell.classList.contains('jp-CodeCell')) return;
+    if (!(cell.querySelector('.cm-content')?.textContent || '').trim()) return;
+    const prompt = (cell.querySelector('.jp-InputPrompt')?.textContent || '').trim();
+    if (prompt.includes('*')) { queued = true; return; }
+    const match = prompt.match(/^\\[(\\d+)\\]/);
+    if (!(match && parseInt(match[1], 10) > before)) pending.push(first + n);
+  });
+  if (!pending.length && !queued) return 'done';
+  const key = pending.join(',') + (queued ? '*' : '');
+  const now = performance.now();
+  if (queued || !window.labkitStall || window.labkitStall.key !== key) {
+    window.labkitStall = {key, since: now};
+    return false;
+  }
+  return now - window.labkitStall.since > stallMs ? 'stalled:' + pending[0] : false;
+}"""
+
+
+# Sets window.labkitQueued once any input prompt shows "*" (a cell queued or running).
+_WATCH_QUEUED = """() => {
+  window.labkitQueued = false;
+  const notebook = document.querySelector('.jp-Notebook');
+  const observer = new MutationObserver(() => {
+    if ([...notebook.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))) {
+      window.labkitQueued = true;
+      observer.disconnect();
+    }
+  });
+  observer.observe(notebook, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 class NotebookPage:
     """A notebook open in JupyterLab or Notebook 7, driven as a student would."""
 
@@ -335,47 +407,48 @@ class NotebookPage:
             timeout=timeout,
         )
 
-    def dismiss_dialogs(self) -> list[str]:
+    def dismiss_dialogs(self, accept: tuple[str, ...] = ()) -> list[str]:
         """Close JupyterLab's modal dialogs (under load: "Select Kernel", "Kernel Restarting",
         "File Changed", a server connection notice), which block every click behind them.
         The kernel picker is accepted (its default is the notebook's python3 kernel), and so
-        is "File Changed" (overwrite: the page holds the student's work); any other dialog
-        gets its Cancel button (or its only one). Never raises; returns the titles
-        of the dialogs met (also kept in ``dialogs_met`` for a failing test's message)."""
-        met = []
-        for _ in range(5):
-            dialog = self.page.locator(".jp-Dialog").first
+        is "File Changed" (overwrite: the page holds the student's work) and any dialog whose
+        title holds a word of ``accept``; any other dialog gets its Cancel button (or its only
+        one). Never raises and never waits long: each dialog's button is pressed inside the page
+        (no wait for an actionable element, which is what hung under load), and the whole call
+        gives up after a few seconds. Returns the titles of the dialogs met (also kept in
+        ``dialogs_met`` for a failing test's message)."""
+        met: list[str] = []
+        deadline = time.monotonic() + DIALOG_SECONDS
+        while time.monotonic() < deadline:
             try:
-                if not dialog.is_visible():
-                    break
-                title = dialog.locator(".jp-Dialog-header").inner_text(timeout=5_000).strip()
-            except Exception:
+                title = self.page.evaluate(_PRESS_DIALOG_BUTTON, [w.lower() for w in accept])
+            except Exception:  # the page is navigating or closed: nothing to press now
+                break
+            if title is None:
                 break
             met.append(title)
-            accept = dialog.locator(".jp-Dialog-button.jp-mod-accept")
-            reject = dialog.locator(".jp-Dialog-button.jp-mod-reject")
-            pick_kernel = "kernel" in title.lower() and "select" in title.lower()
-            # "File Changed" on save: the page is what the student made, so it is kept
-            overwrite = "file changed" in title.lower()
-            button = accept if pick_kernel or overwrite or not reject.count() else reject
-            try:
-                button.first.click(timeout=ACTION_TIMEOUT_MS)
-                dialog.wait_for(state="detached", timeout=ACTION_TIMEOUT_MS)
+            try:  # the dialog goes away once its button's promise settles
+                self.page.wait_for_function(
+                    "() => !document.querySelector('.jp-Dialog[data-labkit-pressed]')",
+                    timeout=2_000,
+                )
             except Exception:
-                self.page.keyboard.press("Escape")
+                pass  # still there: the next round presses Escape on it
         self.dialogs_met.extend(met)
         return met
 
     def click(self, locator: Any, **options: Any) -> None:
-        """Click ``locator``; when a modal dialog is in the way, close it and click again."""
-        for attempt in range(3):
+        """Click ``locator``; a modal dialog in the way is closed first (and again between
+        tries), so no click waits behind one."""
+        for attempt in range(4):
+            self.dismiss_dialogs()
             try:
-                locator.click(timeout=ACTION_TIMEOUT_MS, **options)
+                timeout = CLICK_TRY_MS if attempt < 3 else ACTION_TIMEOUT_MS
+                locator.click(timeout=timeout, **options)
                 return
             except Exception:
-                if not self.dismiss_dialogs() and attempt == 2:
+                if attempt == 3:
                     raise
-        locator.click(timeout=ACTION_TIMEOUT_MS, **options)
 
     def menu(self, menu: str, item: str) -> None:
         self.click(self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")))
@@ -433,6 +506,131 @@ class NotebookPage:
             timeout=RUN_ALL_TIMEOUT_MS,
         )
         self.wait_kernel_idle()
+
+    def count(self) -> int:
+        """The highest execution count shown in the page."""
+        return int(self.page.evaluate(_MAX_COUNT))
+
+    def run_cells(self, first: int, last: int) -> None:
+        """Select cells ``first``..``last`` (click the first's prompt, Shift+click the last's)
+        and press Shift+Enter, as a student runs a few cells; wait until each code cell among
+        them that has code shows a new count and the kernel is idle. Keys pressed while the
+        kernel connection settles can run nothing: when none of the cells left is queued for
+        a few seconds, they are selected and run again (at most twice)."""
+        before = self.count()
+        for attempt in range(3):
+            self.click(self.cell(first).locator(".jp-InputPrompt"))
+            if last != first:
+                self.click(self.cell(last).locator(".jp-InputPrompt"), modifiers=["Shift"])
+            self.page.keyboard.press("Shift+Enter")
+            left = self.wait_ran(first, last, before, last_try=attempt == 2)
+            if left is None:
+                return
+            first = left
+
+    def wait_ran(self, first: int, last: int, before: int, last_try: bool = True) -> int | None:
+        """Wait until every code cell with code in ``first``..``last`` shows a count above
+        ``before`` and the kernel is idle (None). When none of the cells left has been queued
+        for STALL_MS, returns the first of them, or (``last_try``) fails naming it."""
+        self.page.evaluate("() => { window.labkitStall = null; }")
+        try:
+            state = self.page.wait_for_function(
+                _RANGE_RAN, arg=[first, last, before, STALL_MS], timeout=RUN_ALL_TIMEOUT_MS
+            ).json_value()
+        except Exception:
+            state = "timed out"
+        if state == "done":
+            self.wait_kernel_idle()
+            return None
+        if not last_try and state.startswith("stalled:"):
+            return int(state.removeprefix("stalled:"))
+        prompts = self._prompts(first, last)
+        ran = [n for n, prompt in enumerate(prompts) if re.match(r"\[\d+\]", prompt)]
+        shows = self.cell(first + ran[-1]).inner_text()[-1500:] if ran else ""
+        raise AssertionError(
+            f"{self.path}: cells {first}..{last} did not all run ({state}); prompts: {prompts}\n"
+            f"the last that ran (cell {first + ran[-1] if ran else '-'}) shows:\n{shows}\n"
+            f"dialogs met: {self.dialogs_met}\nproblems: {self.problems()}"
+        )
+
+    def _prompts(self, first: int, last: int) -> list[str]:
+        return self.page.evaluate(
+            """([first, last]) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+                 .slice(first, last + 1).map(c => (c.querySelector('.jp-InputPrompt')
+                 ?.textContent || '').trim())""",
+            [first, last],
+        )
+
+    def insert_cell_below(self, index: int, source: str) -> int:
+        """A new code cell right below cell ``index`` (its prompt clicked, then B), with
+        ``source`` typed into it; returns the new cell's index (not run yet)."""
+        cells = self.page.locator(".jp-Notebook .jp-Cell")
+        count = cells.count()
+        self.click(self.cell(index).locator(".jp-InputPrompt"))
+        self.page.keyboard.press("Escape")  # command mode
+        self.page.keyboard.press("b")
+        self.page.wait_for_function(
+            "(n) => document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
+            arg=count + 1,
+        )
+        self.set_source(index + 1, source)
+        return index + 1
+
+    def set_source(self, index: int, source: str) -> None:
+        """Replace the code of cell ``index`` (click into it, select all, type)."""
+        editor = self.cell(index).locator(".cm-content")
+        self.click(editor)
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.insert_text(source)
+        typed = editor.inner_text()
+        if " ".join(typed.split()) != " ".join(source.split()):
+            raise AssertionError(f"cell {index} reads {typed!r} after typing {source!r}")
+
+    def restart_and_run_all(self) -> int | None:
+        """Kernel > Restart Kernel and Run All Cells…, confirmed; wait until the cells were
+        queued again (a prompt showed ``*``, seen by a MutationObserver so no poll misses it)
+        and the run is over (nothing queued, the kernel idle). Returns None when every code
+        cell ran again, counting from 1, or the index of the first cell with code that did not
+        run (JupyterLab's Run All stops at a cell that fails)."""
+        self.page.evaluate(_WATCH_QUEUED)
+        self.menu("Kernel", "Restart Kernel and Run All Cells…")
+        self.page.locator(".jp-Dialog").first.wait_for()
+        met = self.dismiss_dialogs(accept=("restart",))
+        assert any("restart" in title.lower() for title in met), f"no restart dialog: {met}"
+        self.page.wait_for_function("() => window.labkitQueued", timeout=RUN_ALL_TIMEOUT_MS)
+        self.page.wait_for_function(_RUN_FINISHED, arg=0, timeout=RUN_ALL_TIMEOUT_MS)
+        prompts = self.page.evaluate(_CELL_PROMPTS)
+        counts = [p for p, source in prompts if source]
+        assert counts and counts[0] in ("[1]:", "[1]"), f"not run from a new kernel: {counts}"
+        cells = self.page.evaluate(
+            """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(c =>
+                 c.classList.contains('jp-CodeCell')
+                 && !!(c.querySelector('.cm-content')?.textContent || '').trim()
+                 && !/^\\[\\d+\\]/.test(
+                   (c.querySelector('.jp-InputPrompt')?.textContent || '').trim()))"""
+        )
+        return cells.index(True) if True in cells else None
+
+    def theme(self) -> str:
+        return self.page.locator("body").get_attribute("data-jp-theme-name") or ""
+
+    def set_theme(self, name: str) -> None:
+        """Settings > Theme > ``name`` (JupyterLab Light / JupyterLab Dark) in this page; wait
+        until the page shows it."""
+        if self.theme() == name:
+            return
+        self.click(self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Settings$")))
+        self.click(
+            self.page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile("^Theme$"))
+        )
+        self.click(
+            self.page.locator(
+                ".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(name)}$")
+            )
+        )
+        self.page.wait_for_function(
+            "(name) => document.body.getAttribute('data-jp-theme-name') === name", arg=name
+        )
 
     def save(self) -> None:
         """Ctrl+S, then wait until the notebook is no longer dirty and the file is written."""
