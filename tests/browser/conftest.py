@@ -120,18 +120,9 @@ def browser(process_guard: None) -> Iterator[Any]:
 
 @pytest.fixture(scope="package")
 def lab_server(tmp_path_factory: pytest.TempPathFactory, process_guard: None) -> Iterator[Server]:
-    """``jupyter lab`` on a scratch copy of notebooks/ (HOME and settings in tmp dirs)."""
+    """``jupyter lab`` on a scratch copy of notebooks/ (HOME and settings in tmp dirs): the
+    suite's one JupyterLab server (a test that needs the dark theme switches it in its page)."""
     server = start_server(tmp_path_factory.mktemp("lab"), "lab", LIGHT_SETTINGS)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="package")
-def dark_lab_server(
-    tmp_path_factory: pytest.TempPathFactory, process_guard: None
-) -> Iterator[Server]:
-    """``jupyter lab`` on its own scratch copy, in the dark theme (the keyboard walk)."""
-    server = start_server(tmp_path_factory.mktemp("lab-dark"), "lab", DARK_SETTINGS)
     yield server
     server.stop()
 

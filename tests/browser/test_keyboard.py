@@ -1,12 +1,16 @@
 """One lab done with the keyboard alone, in JupyterLab's dark theme: Tab to an exercise's answer
 field, type, Tab to Check, Enter (a wrong answer: its feedback) and Space (the right one:
-"Right"); axe-core finds nothing in the lab's outputs in the dark theme either."""
+"Right"); axe-core finds nothing in the lab's outputs in the dark theme either. It runs on the
+suite's one JupyterLab server, on a clean copy of the notebook in a folder of its own (its own
+labkit-answers), switched to the dark theme in the page."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from browser.driver import STUDENT, NotebookPage
+from browser.driver import NOTEBOOKS, STUDENT, NotebookPage
 from browser.student import (
     assert_clean,
     expected_feedback,
@@ -16,6 +20,7 @@ from browser.student import (
     see_status,
     shown_exercises,
 )
+from browser.walker import DARK, LIGHT
 from labkit.exercises import Kind
 from labkit.labs import get_lab
 from labkit.widgets.exercise import shown_head
@@ -49,13 +54,22 @@ def tab_to(page: NotebookPage, index: int, wanted: str, key: str = "Tab") -> Non
     raise AssertionError(f"{MAX_TABS} x {key} never reached {wanted}; focus went: {seen}")
 
 
-def test_a_lab_with_the_keyboard_alone_dark(dark_lab_server, open_notebook, screenshots):
+def test_a_lab_with_the_keyboard_alone_dark(lab_server, open_notebook, screenshots):
     lab_id = notebook_lab(NOTEBOOK)
     assert lab_id, f"{NOTEBOOK} starts no lab"
     lab = get_lab(lab_id)
-    page = open_notebook(dark_lab_server, NOTEBOOK)
-    theme = page.page.locator("body").get_attribute("data-jp-theme-name")
-    assert theme == "JupyterLab Dark", "the dark theme from the settings folder was not applied"
+    folder = lab_server.root / "keyboard"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / NOTEBOOK, folder / NOTEBOOK)
+    page = open_notebook(lab_server, f"keyboard/{NOTEBOOK}")
+    page.set_theme(DARK)
+    try:
+        walk_with_the_keyboard(page, lab, screenshots)
+    finally:
+        page.set_theme(LIGHT)  # a setting of the server: the next test starts light
+
+
+def walk_with_the_keyboard(page: NotebookPage, lab, screenshots) -> None:
     page.run_all()
     violations = page.axe_violations()
     assert not violations, "axe-core in the dark theme:\n" + "\n".join(violations)
