@@ -178,6 +178,102 @@ def test_code_widget_has_no_check_button_and_shows_lab_answer(lab, tmp_path):
 # -- hints, hidden checks, format-only ------------------------------------------------------------
 
 
+# -- Check carries the answer it checks (labkit.widgets.check) ------------------------------------
+
+
+def press_in_the_page(view, **carried) -> None:
+    """What the page sends on Check: the button's mirrored answer and value=True, one message
+    (the fields' own messages may still be on their way)."""
+    view.check_button.set_state({**carried, "value": True})
+
+
+def test_a_press_grades_the_answer_the_button_carries_not_the_fields_last_message(lab):
+    view = lab.view("fully-qualified")
+    variant = lab.variant("fully-qualified")
+    view.input.value = "d"  # the first keystroke reached the kernel; the rest did not yet
+    press_in_the_page(view, answer=variant.answer)
+    assert view.state.feedback.status == "correct"
+    assert view.check_button.value is False  # released by the kernel, ready for the next press
+    assert view.state.tries_used == 1
+
+
+def test_a_press_of_a_radio_group_grades_the_carried_index(lab, tmp_path):
+    view = lab.view("latest-meaning")
+    choices = lab.variant("latest-meaning").params["choices"]
+    view.input.value = next(c for c in choices if c != CHOICE_LATEST)  # picked first
+    press_in_the_page(view, index=choices.index(CHOICE_LATEST))
+    assert view.state.feedback.status == "correct"
+    assert stored(tmp_path)["answers"]["latest-meaning"]["raw"] == CHOICE_LATEST
+    press_in_the_page(view, index=None)  # nothing picked: a format error, no try
+    assert view.state.feedback.status == "format-error"
+
+
+def test_a_press_of_name_the_parts_grades_the_carried_parts(lab):
+    view = lab.view("name-the-parts")
+    parts = _parts(lab.variant("name-the-parts"))
+    press_in_the_page(view, **{f"part_{name}": value for name, value in parts.items()})
+    assert view.state.feedback.status == "correct"
+
+
+def test_the_fields_are_mirrored_into_the_button_by_links_in_the_page(lab):
+    from labkit.widgets.check import CHECK_CLASS, CheckButton
+
+    view = lab.view("name-the-parts")
+    links = {(link.source[0], link.source[1], link.target[1]) for link in view.check_button.links}
+    assert links == {(field, "value", f"part_{name}") for name, field in view.inputs.items()}
+    assert all(
+        isinstance(link, widgets.widget_link.DirectionalLink) for link in view.check_button.links
+    )
+    assert CHECK_CLASS in view.check_button._dom_classes
+    choice = lab.view("latest-meaning").check_button
+    assert [(link.source[1], link.target[1]) for link in choice.links] == [("index", "index")]
+    with pytest.raises(ValueError, match="no synced trait"):
+        CheckButton({"nope": (view.inputs["tag"], "value")}, lambda _: None)
+
+
+def test_a_restored_answer_is_in_the_button_too(tmp_path):
+    first = LabSession(get_lab("demo"), STUDENT, folder=tmp_path)
+    answer_with(first.view("fully-qualified"), "docker.io/alpine:1")
+    again = LabSession(get_lab("demo"), STUDENT, folder=tmp_path)
+    view = again.view("fully-qualified")
+    assert view.input.value == view.check_button.answer == "docker.io/alpine:1"
+    view.fill(None)
+    assert view.check_button.answer == ""
+
+
+def test_multiple_choice_options_are_lettered_with_their_code_and_escaped(lab):
+    from labkit.widgets.exercise import choices_html
+
+    view = lab.view("latest-meaning")
+    choices = lab.variant("latest-meaning").params["choices"]
+    assert [label for label, _ in view.input.options] == ["A", "B", "C", "D"]
+    assert [value for _, value in view.input.options] == choices  # recorded as before
+    assert view.input.description == "Your answer:"
+    assert "the tag <code>latest</code> points to" in view.choices.value
+    shown = choices_html(["`<b>` & <script>alert(1)</script>", "plain"])
+    assert "<code>&lt;b&gt;</code> &amp; &lt;script&gt;" in shown and "<script>" not in shown
+    assert "<span class='labkit-letter'>B.</span>" in shown
+
+
+def test_titles_and_feedback_render_inline_code_and_escape_the_student(lab):
+    from labkit.exercises import Feedback
+    from labkit.widgets.exercise import ExerciseView, feedback_html
+
+    exercise = replace(
+        get_lab("demo").exercise("latest-meaning"), title="What `latest` <i>means</i>"
+    )
+    view = ExerciseView(exercise, lab.variant("latest-meaning"), lambda raw: None)
+    assert "What <code>latest</code> &lt;i&gt;means&lt;/i&gt;</h3>" in view.title.value
+    shown = feedback_html(
+        Feedback("wrong", "Not yet: the tag `latest` is not <b>\n- you wrote `<img src=x>`")
+    )
+    assert "the tag <code>latest</code> is not &lt;b&gt;" in shown
+    assert "<code>&lt;img src=x&gt;</code>" in shown and "<img" not in shown
+    answer_with(lab.view("fully-qualified"), "<img src=x onerror=alert(1)>")
+    echoed = lab.view("fully-qualified").feedback.value
+    assert "<img" not in echoed and "&lt;img" in echoed
+
+
 def test_hints_unlock_on_schedule(lab):
     view = lab.view("fully-qualify")  # its hint unlocks after 2 tries
     view.hint_button.click()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 import ipywidgets as widgets
 
 from labkit.errors import LabkitError
 from labkit.records import NO_COURSE_ID, hub_account, remember_student
+from labkit.widgets.check import CHECK_CSS, CheckButton
 from labkit.widgets.style import badge
 
 __all__ = ["CourseIdForm"]
@@ -24,7 +24,14 @@ class CourseIdForm:
             description="Course id:",
             layout=widgets.Layout(width="28em"),
         )
-        self.save_button = widgets.Button(description="Save", icon="save")
+        # the id typed travels with the press (see labkit.widgets.check): Save never keeps the
+        # first letters typed while the kernel was busy
+        self.save_button = CheckButton(
+            {"answer": (self.text, "value")},
+            lambda button: self._save(button.answer),
+            description="Save",
+            icon="save",
+        )
         self.message = widgets.HTML(
             value=(
                 f"<span>Your variants are now for <code>{html.escape(current)}</code>"
@@ -34,7 +41,6 @@ class CourseIdForm:
             )
         )
         self.saved: str | None = None
-        self.save_button.on_click(self._save)
         self.hub_user = hub_account()
         if self.hub_user:  # on a hub the account is the id (records.resolve_student)
             self.message.value = (
@@ -45,10 +51,12 @@ class CourseIdForm:
             )
             self.widget = widgets.VBox([self.message])
             return
-        self.widget = widgets.VBox([widgets.HBox([self.text, self.save_button]), self.message])
+        css = widgets.HTML(f"<style>{CHECK_CSS}</style>", layout=widgets.Layout(display="none"))
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.save_button]), self.message, css])
 
-    def _save(self, _: Any = None) -> None:
-        value = self.text.value.strip()
+    def _save(self, typed: str | None = None) -> None:
+        """Save ``typed`` (by default the field's value as the kernel has it)."""
+        value = (self.text.value if typed is None else typed).strip()
         try:
             path = remember_student(value)
         except LabkitError as error:

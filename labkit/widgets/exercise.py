@@ -18,23 +18,22 @@ from typing import Any
 import ipywidgets as widgets
 
 from labkit.exercises import PART_NAMES, Exercise, Feedback, Kind, Variant
+from labkit.widgets.check import CHECK_CSS, CheckButton, Mirrors
 from labkit.widgets.style import MUTED, badge, box, inline_markdown, markdown_to_html
 
-# ipywidgets gives each radio option one fixed-height line: long choices (whole Docker error
-# messages) overflowed onto the next option and under the Check button in the browser.
+# Multiple choice: the options are an HTML list lettered A, B, C... (Markdown's `code` renders
+# as <code>, which a radio button's label cannot show: ipywidgets sets it with textContent), and
+# the answer is a radio group of those letters, labelled "Your answer" (the usual exam layout).
+# The radio group's value is still the option's text: records and grading do not change.
 CHOICES_CLASS = "labkit-choices"
-CHOICES_CSS = f"""<style>
-.{CHOICES_CLASS} .widget-radio-box label {{
-  height: auto; min-height: var(--jp-widgets-radio-item-height); line-height: 1.4;
-  white-space: normal; overflow: visible; display: flex; align-items: flex-start;
-  padding: 2px 0;
-}}
-.{CHOICES_CLASS} .widget-radio-box label input {{
-  flex: none; order: -1; margin: 0.2em 0.6em 0 0;
-}}
-</style>"""
+EXERCISE_CSS = f"""<style>
+.{CHOICES_CLASS} {{ list-style: none; margin: 4px 0 6px 0; padding: 0; max-width: 48em; }}
+.{CHOICES_CLASS} li {{ display: flex; gap: 0.5em; margin: 3px 0; overflow-wrap: anywhere; }}
+.{CHOICES_CLASS} .labkit-letter {{ flex: none; min-width: 1.4em; font-weight: bold; }}
+{CHECK_CSS}</style>"""
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-__all__ = ["ExerciseState", "ExerciseView", "feedback_html"]
+__all__ = ["ExerciseState", "ExerciseView", "choices_html", "feedback_html"]
 
 Submit = Callable[[Any], Feedback]
 
@@ -61,10 +60,15 @@ def shown_head(head: str) -> str:
     return _STATUS_WORDS.sub("", head, count=1)
 
 
-def choice_label(choice: str) -> str:
-    """A choice as a radio button shows it: plain text, so Markdown's code backticks go
-    (`` `latest` `` reads ``latest``)."""
-    return re.sub(r"`([^`]+)`", r"\1", choice)
+def choices_html(choices: list[str]) -> str:
+    """The options of a multiple-choice exercise as a lettered list (``A.`` ...), each option's
+    Markdown `code` as ``<code>``, everything escaped."""
+    items = "".join(
+        f"<li><span class='labkit-letter'>{LETTERS[i]}.</span>"
+        f"<span class='labkit-choice'>{inline_markdown(choice)}</span></li>"
+        for i, choice in enumerate(choices)
+    )
+    return f"<ol class='{CHOICES_CLASS}'>{items}</ol>"
 
 
 def feedback_html(feedback: Feedback, *, restored: bool = False) -> str:
@@ -109,13 +113,18 @@ class ExerciseView:
         )
         self.prompt = widgets.HTML(markdown_to_html(exercise.render_prompt(variant)))
         self.inputs: dict[str, widgets.Widget] = {}
+        self.choices: widgets.HTML | None = None  # multiple choice: the lettered options
         self.input: widgets.Widget | None = self._build_input()
-        self.check_button: widgets.Button | None = None
+        self.check_button: CheckButton | None = None
         if self.kind is not Kind.CODE:
-            self.check_button = widgets.Button(
-                description="Check", button_style="primary", icon="check", tooltip="Check"
+            self.check_button = CheckButton(
+                self._mirrors(),
+                lambda button: self.submit(self._pressed_raw(button)),
+                description="Check",
+                button_style="primary",
+                icon="check",
+                tooltip="Check",
             )
-            self.check_button.on_click(lambda _: self.check())
         # width auto: the description counts hints and tries, longer than a default button
         self.hint_button = widgets.Button(
             description="Hint", icon="lightbulb-o", layout=widgets.Layout(width="auto")
@@ -131,10 +140,8 @@ class ExerciseView:
         self._update_hint_button()
         buttons = [b for b in (self.check_button, self.hint_button) if b is not None]
         children: list[widgets.Widget] = [self.title, self.prompt]
-        if self.input is not None:
-            children.append(self.input)
-        if isinstance(self.input, widgets.RadioButtons):
-            children.append(widgets.HTML(CHOICES_CSS, layout=widgets.Layout(display="none")))
+        children += [w for w in (self.choices, self.input) if w is not None]
+        children.append(widgets.HTML(EXERCISE_CSS, layout=widgets.Layout(display="none")))
         children += [widgets.HBox(buttons), self.feedback, self.hints]
         self.widget = widgets.VBox(children, layout=widgets.Layout(margin="6px 0"))
 
@@ -146,11 +153,17 @@ class ExerciseView:
         if self.kind is Kind.SHORT_ANSWER:
             return widgets.Text(placeholder="your answer", layout=wide)
         if self.kind is Kind.MULTIPLE_CHOICE or (self.kind is Kind.PREDICT_OUTPUT and choices):
-            # the label a student reads (Markdown backticks dropped); the value stays the choice
-            labels = [(choice_label(c), c) for c in choices]
-            radio = widgets.RadioButtons(options=labels, value=None, layout=wide)
-            radio.add_class(CHOICES_CLASS)
-            return radio
+            # the options a student reads, with their code; the radio group picks a letter, and
+            # its value stays the option's text (what is recorded and graded)
+            self.choices = widgets.HTML(choices_html(choices), layout=wide)
+            return widgets.RadioButtons(
+                options=[(LETTERS[i], c) for i, c in enumerate(choices)],
+                value=None,
+                description="Your answer:",
+                orientation="horizontal",
+                style={"description_width": "initial"},
+                layout=wide,
+            )
         if self.kind is Kind.NAME_THE_PARTS:
             for name in PART_NAMES:
                 self.inputs[name] = widgets.Text(
@@ -168,8 +181,35 @@ class ExerciseView:
 
     # -- the answer -----------------------------------------------------------------------
 
+    def _mirrors(self) -> Mirrors:
+        """Which field the Check button mirrors into which of its traits (see CheckButton)."""
+        if self.kind is Kind.NAME_THE_PARTS:
+            return {f"part_{name}": (field_, "value") for name, field_ in self.inputs.items()}
+        if isinstance(self.input, widgets.RadioButtons):
+            return {"index": (self.input, "index")}
+        if isinstance(self.input, widgets.Text | widgets.Textarea):
+            return {"answer": (self.input, "value")}
+        return {}
+
+    def _pressed_raw(self, button: CheckButton) -> Any:
+        """The answer as it was in the page when Check was pressed: read from the button's own
+        traits, which arrive with the press (a field's own messages may still be on the way)."""
+        if self.kind is Kind.NAME_THE_PARTS:
+            return {name: getattr(button, f"part_{name}") for name in self.inputs}
+        if isinstance(self.input, widgets.RadioButtons):
+            options = self.input.options
+            index = button.index
+            if index is None or not 0 <= index < len(options):
+                return None
+            option = options[index]
+            return option[1] if isinstance(option, tuple) else option
+        if self.input is None:
+            return None
+        return button.answer
+
     def raw(self) -> Any:
-        """What the student entered, as the exercise's parser expects it."""
+        """What the student entered, as the exercise's parser expects it (the fields' values as
+        the kernel has them; a press of Check grades :meth:`_pressed_raw`)."""
         if self.kind is Kind.NAME_THE_PARTS:
             return {name: box.value for name, box in self.inputs.items()}
         if self.input is None:
@@ -186,6 +226,8 @@ class ExerciseView:
             elif isinstance(self.input, widgets.Text | widgets.Textarea):
                 self.input.value = ""
             self.state.answer = None
+            if self.check_button is not None:
+                self.check_button.mirror()
             return
         if self.kind is Kind.NAME_THE_PARTS and isinstance(raw, dict):
             for name, field_ in self.inputs.items():
@@ -199,6 +241,8 @@ class ExerciseView:
         elif isinstance(self.input, widgets.Text | widgets.Textarea) and isinstance(raw, str):
             self.input.value = raw
         self.state.answer = raw
+        if self.check_button is not None:
+            self.check_button.mirror()
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 from browser.driver import NOTEBOOKS, STUDENT, NotebookPage
 from labkit.exercises import PART_NAMES, Exercise, Feedback, Kind, Variant, check_answer
 from labkit.labs import Lab
-from labkit.widgets.exercise import choice_label, shown_head
+from labkit.widgets.exercise import shown_head
 from labkit.widgets.style import STATUS
 
 # Kinds a student answers by typing or clicking in the widget, in the order we prefer them.
@@ -70,7 +70,10 @@ def expected_feedback(lab: Lab, exercise: Exercise, variant: Variant, raw: Any) 
 
 
 def enter_answer(page: NotebookPage, index: int, exercise: Exercise, raw: Any) -> None:
-    """Type or click the answer into the exercise's widget, as a student would."""
+    """Type or click the answer into the exercise's widget, as a student would.
+
+    Multiple choice: ``raw`` is an option's text (its Markdown as written or as shown) or its
+    position; the student reads the lettered options and picks that option's letter."""
     output = page.cell(index).locator(".jp-OutputArea-output")
     textarea = output.locator(".widget-textarea textarea")
     radios = output.locator(".widget-radio-box")
@@ -80,10 +83,12 @@ def enter_answer(page: NotebookPage, index: int, exercise: Exercise, raw: Any) -
             fields.nth(position).fill(raw.get(part) or "")
     elif radios.count():
         if isinstance(raw, int):
-            raw = radios.locator("label").nth(raw).inner_text()
+            position = raw
         else:
-            raw = choice_label(raw)  # the label shows the choice without Markdown backticks
-        radios.get_by_label(raw, exact=True).check()
+            shown = [plain(text) for text in output.locator(".labkit-choice").all_inner_texts()]
+            assert plain(raw) in shown, f"no option reads {plain(raw)!r}; the options: {shown}"
+            position = shown.index(plain(raw))
+        radios.locator("input[type=radio]").nth(position).check()
     elif textarea.count():
         textarea.fill(raw)
     else:

@@ -44,9 +44,8 @@ from hub.hubrun import (
     stop_hub,
     write_lab_settings,
 )
-from labkit.exercises import Exercise, Kind
+from labkit.exercises import Exercise
 from labkit.labs import Lab, get_lab
-from labkit.widgets.exercise import choice_label
 
 LAB = "01-tags"
 # nbgrader's exchange delivers the lab: released by the instructor as assignment "lab01", fetched
@@ -110,8 +109,6 @@ def answer(page: NotebookPage, lab: Lab, student: str, exercise_id: str, right: 
     exercise = lab.exercise(exercise_id)
     variant = lab.variant(exercise, student)
     raw = exercise.key_raw(variant) if right else wrong_answer(exercise, variant)
-    if exercise.kind is Kind.MULTIPLE_CHOICE and isinstance(raw, str):
-        raw = choice_label(raw)  # the radio button's label: what the student clicks
     index = page.cell_index(f"exercise-{exercise.id}")
     page.cell(index).scroll_into_view_if_needed()
     enter_answer(page, index, exercise, raw)
