@@ -391,7 +391,14 @@ class Engine:
 
     def remove(self, text: str, *, force: bool) -> list[tuple[str, str]]:
         """``docker rmi``: untag, and delete the image once nothing refers to it. What was
-        done, in order: ("Untagged", familiar reference) and ("Deleted", image or layer ID)."""
+        done, in order: ("Untagged", familiar reference) and ("Deleted", image or layer ID).
+        An empty name leaves the client as ``DELETE /images`` (path.Join drops the slash), a
+        route the daemon does not have: "page not found", a 404; a blank one is refused by the
+        route (moby api/server/router/image/image_routes.go:320-324)."""
+        if not text:
+            raise daemon_error("page not found")
+        if not text.strip():
+            raise daemon_error("image name cannot be blank")
         image = self.get_image(text)
         done: list[tuple[str, str]] = []
         by_id = _looks_like_id(text, image.id)

@@ -703,7 +703,7 @@ def _rmi(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -
                 out.line(f"{action}: {what}")
         except CommandFailed as failure:
             errors.append(failure.text)
-            if not failure.text.startswith("Error response from daemon: No such image: "):
+            if not _not_found(failure.text):  # remove.go:78-81: errdefs.IsNotFound
                 fatal = True
     if errors:
         if not force or fatal:
@@ -768,6 +768,13 @@ _INSPECT_TYPES = (
 )
 
 
+def _not_found(text: str) -> bool:
+    """Whether a daemon error is a 404 (errdefs.NotFound)."""
+    return text.startswith("Error response from daemon: No such image: ") or text == (
+        "Error response from daemon: page not found"
+    )
+
+
 def _inspect(client: Engine, inv: Invocation, out: Printer, stdin, progress: bool) -> None:
     """cli/command/inspect/inspector.go:73-106: the template parsed first (exit 64 when it does
     not parse), then each name in the order given; errors after what was found."""
@@ -775,6 +782,9 @@ def _inspect(client: Engine, inv: Invocation, out: Printer, stdin, progress: boo
         _platform(inv)
     fmt = str(inv.flags.get("format") or "")
     kind = str(inv.flags.get("type") or "") if inv.command == "inspect" else "image"
+    if inv.command == "inspect" and "type" in inv.given and not kind:  # system/inspect.go:72-73
+        quoted = '", "'.join(_INSPECT_TYPES)
+        raise CommandFailed(f'type is empty: must be one of "{quoted}"')
     if kind not in ("", *_INSPECT_TYPES):  # cli/command/system/inspect.go:96-104
         quoted = '", "'.join(_INSPECT_TYPES)
         raise CommandFailed(f'unknown type: "{kind}": must be one of "{quoted}"')
@@ -795,12 +805,17 @@ def _inspect(client: Engine, inv: Invocation, out: Printer, stdin, progress: boo
         if data is not None and inv.flags.get("size"):
             out.err("WARNING: --size ignored for image\n")  # system/inspect.go:272-274
         if data is None:
-            if kind == "container":
+            if kind in ("", "container") and not name.strip():
+                # client/container_inspect.go:15 trimID: tried first, not a skippable error
+                errors.append("invalid container name or ID: value is empty")
+            elif kind == "container":
                 errors.append(f"Error response from daemon: No such container: {name}")
             elif inv.command == "inspect" and kind == "":
                 # cli/command/system/inspect.go: not found and "invalid reference format"
                 # errors are skipped over to the next object type, then "No such object"
                 errors.append(f"Error: No such object: {name}")
+            elif name == "":  # the client's own objectNotFoundError (client/image_inspect.go:16-17)
+                errors.append("Error: No such image: ")
             else:
                 try:
                     client.get_image(name)

@@ -115,6 +115,15 @@ CASES = [
     ("history UPPER", "image.go:202", False),
     ("images --filter before=UPPER", "image_list.go:49", False),
     ("rmi sha256:", "reference error", False),
+    # empty and blank names: the client's path.Join sends DELETE /images (no route: 404, not
+    # fatal with -f, remove.go:78-81), a blank one reaches the route (image_routes.go:320-324);
+    # inspect's own empty-name errors (client/image_inspect.go:16-17, container_inspect.go:15)
+    ("rmi ''", "client.delete(/images/) -> /images: page not found", False),
+    ("rmi ' '", "image_routes.go:322-324", False),
+    ("rmi -f '' alpine:3.21", "remove.go:78-81", False),
+    ("image inspect '' alpine:3.21", "client/image_inspect.go:16-17", False),
+    ("inspect '' alpine:3.21", "client/container_inspect.go:15 trimID first", False),
+    ("inspect --type '' alpine:3.21", "system/inspect.go:72-73", False),
     # docker history: cli/command/image/history.go, formatter_history.go
     ("history alpine:3.21", "formatter_history.go:15", False),
     ("history -q alpine:3.21", "formatter_history.go:26-27", False),
