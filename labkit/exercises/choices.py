@@ -73,8 +73,7 @@ def choice_was(
                 raise ValueError(f"was=: the earlier wording {old!r} is a choice today")
             if earlier.get(old, today) != today:
                 raise ValueError(f"was=: {old!r} is the earlier wording of two choices")
-            if old != today:
-                earlier[old] = today
+            earlier[old] = today
     return {"choice_was": earlier} if earlier else {}
 
 
