@@ -342,7 +342,8 @@ class RecordStore:
             return None
         try:
             return Record.from_json(json.loads(text.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError, CorruptRecord) as error:
+        except (ValueError, RecursionError, CorruptRecord) as error:
+            # ValueError: not UTF-8, not JSON, or an integer over Python's 4,300-digit limit
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             aside = path.with_name(f"{path.name}.corrupt-{stamp}")
             os.replace(path, aside)

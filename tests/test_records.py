@@ -115,6 +115,20 @@ def test_a_corrupt_file_is_reported_and_kept_aside(tmp_path):
     assert store.problems and aside.name in store.problems[0]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['{"schema": 1, "lab": "demo", "x": ' + "9" * 5000 + "}", "[" * 100_000 + "]" * 100_000],
+    ids=["integer-of-5000-digits", "nested-100000-deep"],
+)
+def test_json_python_cannot_hold_is_kept_aside_not_raised(tmp_path, text):
+    """A JSON a grader's hostile class carries: labkit.start keeps it aside with a warning."""
+    (tmp_path / "labkit-answers").mkdir()
+    (tmp_path / "labkit-answers" / "demo.json").write_text(text)
+    with pytest.warns(RecordWarning), pytest.raises(CorruptRecord):
+        RecordStore(tmp_path).load("demo")
+    assert not (tmp_path / "labkit-answers" / "demo.json").exists()
+
+
 def test_saving_over_a_corrupt_file_keeps_it_aside(tmp_path):
     store = RecordStore(tmp_path)
     folder = tmp_path / "labkit-answers"

@@ -781,9 +781,10 @@ class _Found:
                 self.problems.append(found.problem)
                 continue
             if found.record.lab != lab_id:
+                what = "its run left" if found.source.startswith("executed") else "carries"
                 self.note(
                     lab_id,
-                    f"{path.name} starts lab {lab_id!r} but carries a record for lab "
+                    f"{path.name} starts lab {lab_id!r} but {what} a record for lab "
                     f"{_shown_id(found.record.lab)}",
                 )
             self.add(found.record.lab, found.source, found.record)

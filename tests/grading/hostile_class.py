@@ -394,9 +394,21 @@ def _reader(student_id: str, paths: Callable[[Path, Context], list[str]], proc: 
     return make
 
 
-student("read-checks", "read of secrets", "reads the instructor's --checks folder and answers "
-        "with it")(_reader("read-checks", lambda folder, ctx: [
-    str(ctx.checks / "secret_checks.py"), str(ctx.checks)], proc=False))  # fmt: skip
+student(
+    "read-checks",
+    "read of secrets",
+    "reads the instructor's --checks folder (its checks and the assessment's key) and answers "
+    "with it",
+)(
+    _reader(
+        "read-checks",
+        lambda folder, ctx: [
+            str(ctx.checks / "secret_checks.py"),
+            str(ctx.checks / "assessment_key.py"),
+        ],
+        proc=False,
+    )
+)
 student(
     "read-cmdline",
     "read of secrets",

@@ -28,13 +28,14 @@ from pathlib import Path
 import pytest
 
 from grading import hostile_class as hc
-from grading.fixtures import HIDDEN_TEXTS
+from grading.fixtures import HIDDEN_TEXTS, PACK
 from labkit import __version__
 from labkit.cli import main
 from labkit.grading.grade import STATUS_ORDER
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 INSTRUCTOR_NOTE = "instructor-note-b3a1"  # an instructor check's message: grades.csv only
+KEY_TEXT = "The instructor's key of 06-assessment"  # the first line of the pack's key file
 OUTPUTS = ["feedback", "grades-demo.csv", "grades-report.html", "grades.csv"]
 CHECKS_PY = f"""\
 SECRET = {hc.SECRET!r}
@@ -74,6 +75,7 @@ def built(tmp_path_factory):
     students = hc.build(subs, ctx)
     ctx.checks.mkdir()
     (ctx.checks / "secret_checks.py").write_text(CHECKS_PY, encoding="utf-8")
+    shutil.copy(PACK / "assessment_key.py", ctx.checks)  # the assessment's key, withheld
     roster = base / "roster.csv"
     roster.write_text(
         "Name,Student\n" + "".join(f'N,"{s.replace(chr(34), 2 * chr(34))}"\n' for s in [
@@ -251,7 +253,7 @@ def test_the_outputs_hold_no_secret(run, built):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for secret in (hc.SECRET, hc.PEER_MARKER, str(base / "checks"), "--checks",
-                       "--cell-timeout", "secret_checks"):  # fmt: skip
+                       "--cell-timeout", "secret_checks", KEY_TEXT):  # fmt: skip
             assert secret not in text, (path, secret)
         if path.suffix == ".html" and path.parent.name != out.name:
             for hidden in (*HIDDEN_TEXTS, INSTRUCTOR_NOTE, "short_name_only"):
