@@ -512,7 +512,7 @@ def _image_summaries(client: Engine, inv: Invocation) -> list[dict[str, Any]]:
     """What GET /images/json answers (daemon/images/image_list.go:37-232): the filters checked
     first, then each image with only the references that match; newest first."""
     args = _filter_args(inv)
-    if inv.args:
+    if inv.args and inv.args[0]:  # list.go:80-81: an empty argument adds no filter
         values = args.setdefault("reference", [])
         if inv.args[0] not in values:
             values.append(inv.args[0])

@@ -52,6 +52,7 @@ CASES = [
     ("images 'al*'", "path.Match glob", False),
     ("images '[x'", "path.Match ErrBadPattern from the daemon", False),
     ("images ls", "list.go:132-134 the ambiguous-argument hint", False),
+    ("images ''", "list.go:80-81 an empty argument is no filter", True),
     ("image ls ls", "list.go:132 only when called as images", False),
     ("images --filter reference=nginx", "image_list.go:162", False),
     ("images --filter dangling=true", "image_list.go:42 GetBoolOrDefault", False),
