@@ -918,7 +918,16 @@ def _login(client: Engine, inv: Invocation, out: Printer, stdin: str | None, pro
                 "i Info → To login with a different account, run 'docker logout' followed by "
                 "'docker login'\n\n\n"
             )
-            client.login(server, stored.username, stored.secret)
+            try:
+                client.login(server, stored.username, stored.secret)
+            except CommandFailed as failure:  # login.go:158-165, then loginUser (:196-200)
+                if "unauthorized: " in failure.text:  # errdefs.IsUnauthorized: a 401
+                    out.err("Stored credentials invalid or expired\n")
+                else:
+                    out.err(f"Login did not succeed, error: {failure.text.rstrip()}\n")
+                raise CommandFailed(
+                    "Error: Cannot perform an interactive login from a non TTY device"
+                ) from None
             out.line("Login Succeeded")
             return
     if not username or not password:

@@ -38,6 +38,7 @@ from labkit.world import Clock, World
 NO_CLIENT = shutil.which("docker") is None or shutil.which("bwrap") is None
 STUDENT = "student"
 USERS = [("fredysa", "s3cret-pass", "docker.io"), ("carol", "acme-pass-123", "registry.acme.com")]
+REVOKE = "revoke the token"
 DIGEST = "sha256:5173132a8d67a7b2e2590f4da3ba10a135b42ca05d8b4e6cb7247e4ce77febe5"  # alpine:3.21
 BUSYBOX = "sha256:3eb495b39e70ed3cc0522a2b937fbb3678608fd7f81ae8820c490c9727b68eee"  # busybox:1.37
 
@@ -106,6 +107,15 @@ FLOWS: dict[str, list[tuple[str, str]]] = {
         ("docker logout https://index.docker.io/v1/", "logout.go:50-55"),
         ("docker login", "login.go:196-198 nothing stored: non-TTY"),
     ],
+    # {token}: a personal access token of fredysa's; "revoke the token" is done on Docker Hub
+    "token": [
+        ("docker login -u fredysa --password-stdin <<< {token}", "login.go:93-104 a token"),
+        ("docker pull alpine:3.21", "setup"),
+        ("docker login", "login.go:125-128,143-175 the stored token still works"),
+        (REVOKE, "Docker Hub: the token is revoked"),
+        ("docker login", "login.go:158-162 Stored credentials invalid or expired, :196-200"),
+        ("docker logout", "logout.go:41-44,64"),
+    ],
 }
 
 
@@ -121,20 +131,35 @@ def visible(text: str) -> str:
     return "\n".join(line.rstrip(" ") for line in text.split("\n"))
 
 
+def token_of(world: World) -> str:
+    return world.hub("fredysa").create_token("write", "labkit flows")
+
+
+def revoke(world: World) -> None:
+    hub = world.hub("fredysa")
+    hub.revoke_token(hub.accounts.tokens("fredysa")[0].token_id)
+
+
 def run_flow(name: str, clock: Clock | None = None) -> list[dict]:
     """Every line of a flow through the real client (behind the stub) and through labkit."""
     world_real, world_ours = new_world(clock), new_world(clock)
+    tokens = (token_of(world_real), token_of(world_ours)) if name == "token" else ("", "")
     ours_client = world_ours.client(STUDENT)
     config = f"{ours_client.config_dir}/config.json"
     results = []
     with EngineStub(world_real.client(STUDENT)) as stub:
-        for line, source in FLOWS[name]:
+        for template, source in FLOWS[name]:
+            if template == REVOKE:
+                revoke(world_real)
+                revoke(world_ours)
+                continue
+            line = template.replace("{token}", tokens[0])
             command, stdin = split_here_string(line)
             real = stub.docker(*shlex.split(command)[1:], stdin=stdin, tty=True)
-            ours = ours_client.run(command, stdin)
+            ours = ours_client.run(*split_here_string(template.replace("{token}", tokens[1])))
             results.append(
                 {
-                    "line": line,
+                    "line": template,
                     "source": source,
                     "real": [
                         visible(real.stdout),
@@ -180,18 +205,23 @@ def test_every_flow_line_is_recorded_and_cites_a_source() -> None:
     recorded = json.loads(RECORDED.read_text())["flows"]
     assert sorted(recorded) == sorted(FLOWS)
     for name, lines in FLOWS.items():
-        assert [r["line"] for r in recorded[name]] == [line for line, _ in lines]
+        assert [r["line"] for r in recorded[name]] == [line for line, _ in lines if line != REVOKE]
         assert all(source for _, source in lines)
 
 
 @pytest.mark.parametrize("name", sorted(FLOWS))
 def test_labkit_prints_what_the_real_client_showed(name: str) -> None:
     """The recordings, without the real client: labkit on a fixed-clock world."""
-    recorded = json.loads(RECORDED.read_text())["flows"][name]
+    recorded = iter(json.loads(RECORDED.read_text())["flows"][name])
     world = new_world(Clock.fixed())
+    token = token_of(world) if name == "token" else ""
     client = world.client(STUDENT)
-    for entry in recorded:
-        command, stdin = split_here_string(entry["line"])
+    for template, _source in FLOWS[name]:
+        if template == REVOKE:
+            revoke(world)
+            continue
+        entry = next(recorded)
+        command, stdin = split_here_string(entry["line"].replace("{token}", token))
         ours = client.run(command, stdin)
         got = [visible(ours.stdout), visible(ours.stderr), ours.exit_code]
         assert got == entry["real"], entry["line"]
