@@ -713,6 +713,7 @@ class _Found:
     unreadable: set[str] = field(default_factory=set)
     refused: list[str] = field(default_factory=list)  # record files that could not be read
     others: dict[str, list[str]] = field(default_factory=dict)  # --execute: others' records
+    flags: dict[str, list[Status]] = field(default_factory=dict)  # --execute: the saved log's
 
     def lab_ids(self) -> list[str]:
         """The labs to grade: every lab with a record or a notebook (only ``--lab`` if given)."""
@@ -821,10 +822,47 @@ class _Found:
                 f"{student!r}: they were not used; graded on this student's own answers and run",
             )
         records, notes = _combine_with_run(own, ran_records, lab_id)
+        used = [f.record.events for f in records if f.record is not None and f.record.lab == lab_id]
+        self._check_saved_log(lab_id, student, own, used)
         for note in notes:
             self.note(lab_id, note)
         self.records.pop(lab_id, None)  # the combined record replaces the saved ones
         return records
+
+    def _check_saved_log(
+        self, lab_id: str, student: str, own: Sequence[Record], used: Sequence[Sequence[Any]]
+    ) -> None:
+        """``--execute`` grades on the re-run's world, not the saved record's event log; a
+        saved log that is forged (events by accounts the lab did not give the student, outcomes
+        that do not replay) is still named, and the lab is ``forged``, as in default mode. A
+        saved log that is the one graded (``used``: the run left it) is checked there, once."""
+        lab = _labs(self.options.labs_dir, self.options.checks_dir).get(lab_id)
+        if lab is None or lab.withheld or not own:
+            return
+        record = own[0]
+        for other in own[1:]:
+            record = merge_records(record, other)
+        if not record.events or any(list(events) == list(record.events) for events in used):
+            return
+        events = replace(record, answers={}, events=tuple(record.events[:MAX_EVENTS]))
+        kept, integrity = _integrity_problems(lab, student, events)
+        found = [reason for _, reason in integrity]
+        forged = any(status is Status.FORGED for status, _ in integrity)
+        mismatches = _replay_mismatches(lab, student, list(kept.events))
+        if mismatches:
+            forged = True
+            more = f" (and {len(mismatches) - 3} more)" if len(mismatches) > 3 else ""
+            found.append(
+                "it does not replay to its recorded outcomes: " + "; ".join(mismatches[:3]) + more
+            )
+        if found:
+            self.note(
+                lab_id,
+                "the saved record's event log was not used (the re-run's world counts): "
+                + "; ".join(found),
+            )
+        if forged:
+            self.flags.setdefault(lab_id, []).append(Status.FORGED)
 
 
 def _withheld_reason(lab: Lab) -> str:
@@ -880,8 +918,10 @@ def _grade_found_lab(
     grade = _grade_lab(student, lab, sources, note_list, counts, checks.get(lab_id, {}))
     if execution is not None and grade.status == Status.OK:
         grade = replace(grade, status=Status(execution[0]), statuses=(Status(execution[0]),))
-    if lab_id in found.others:
-        statuses = (*grade.statuses, Status.OTHER_STUDENT)
+    extra = [Status.OTHER_STUDENT] if lab_id in found.others else []
+    extra += [s for s in found.flags.get(lab_id, []) if s not in grade.statuses]
+    if extra:
+        statuses = (*grade.statuses, *extra)
         grade = replace(grade, status=most_serious(statuses), statuses=statuses)
     return grade
 

@@ -568,6 +568,14 @@ def _register_records() -> None:
     student("merged-record", "merged record", "its own answers merged with honest-perfect's "
             "event log")(forged("merged-record", merged))  # fmt: skip
 
+    saved_only = saved("merged-saved-only").to_json()
+    saved_only["events"] = perfect["events"]
+
+    @student("merged-saved-only", "merged record", "honest-perfect's event log in its saved "
+             "record only; its code solves its own tasks")  # fmt: skip
+    def _(folder: Path, ctx: Context) -> None:
+        write(folder, *map(solve_cell, TASKS), record=saved_only)
+
     @student("copied-record", "copied record", "honest-perfect's record, copied into its folder "
              "and its notebook")  # fmt: skip
     def _(folder: Path, ctx: Context) -> None:
