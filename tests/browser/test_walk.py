@@ -24,19 +24,20 @@ def test_a_student_walks_the_lab(notebook, lab_server, open_notebook, screenshot
     assert_clean(page)
     assert not walk.docker_outputs(), walk.docker_outputs()
     walk.explorer()
+    # every widget with its feedback and hints shown
+    violations = page.axe_violations()
+    assert not violations, f"{notebook}: axe-core (light) in labkit's outputs:\n" + "\n".join(
+        violations
+    )
     walk.screenshot(screenshots, "light")
 
     walk.restart()
     walk.see_restored()
     assert_clean(page)
-    violations = page.axe_violations()
-    assert not violations, f"{notebook}: axe-core (light) in labkit's outputs:\n" + "\n".join(
-        violations
-    )
     page.save()
     assert not page.saved_error_outputs(), page.saved_error_outputs()
 
-    page.set_theme(DARK)
+    page.set_theme(DARK)  # the restored widgets, in the same page
     try:
         assert_clean(page)
         violations = page.axe_violations()
