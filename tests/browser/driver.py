@@ -284,9 +284,9 @@ _RUN_FINISHED = """(before) => {
 
 
 # The first modal dialog's button pressed inside the page (returns its title, or None when there
-# is no dialog): the kernel picker, "File Changed" and titles holding a word of ``accept`` are
-# accepted, any other dialog cancelled (or its only button pressed). A dialog still there after
-# its button was pressed gets Escape.
+# is no dialog): the kernel picker (when the notebook has no kernel), "File Changed" and titles
+# holding a word of ``accept`` are accepted, any other dialog cancelled (or its only button).
+# A dialog still there after its button was pressed gets Escape.
 _PRESS_DIALOG_BUTTON = """(accept) => {
   const dialog = document.querySelector('.jp-Dialog');
   if (!dialog) return null;
@@ -302,7 +302,11 @@ _PRESS_DIALOG_BUTTON = """(accept) => {
   const buttons = [...dialog.querySelectorAll('.jp-Dialog-button')];
   const ok = dialog.querySelector('.jp-Dialog-button.jp-mod-accept') || buttons[buttons.length - 1];
   const cancel = dialog.querySelector('.jp-Dialog-button.jp-mod-reject');
-  const keep = (lower.includes('kernel') && lower.includes('select'))
+  // the kernel picker is accepted only when the notebook has no kernel: accepted while one
+  // runs, it starts another and shuts the running one down (the page's cells lost with it)
+  const kernel = (document.querySelector('.jp-Toolbar-kernelName')?.textContent || '').trim();
+  const noKernel = !kernel || kernel === 'No Kernel';
+  const keep = (lower.includes('kernel') && lower.includes('select') && noKernel)
     || lower.includes('file changed') || accept.some(word => lower.includes(word));
   const button = keep || !cancel ? ok : cancel;
   if (button) button.click();
@@ -365,7 +369,16 @@ class NotebookPage:
     # -- the notebook file (the source of truth for tags) --------------------------------
 
     def model(self) -> dict[str, Any]:
-        return json.loads(self.file.read_text(encoding="utf-8"))
+        """The notebook file as JSON. The server writes a save in place (its backup aside), so
+        a read during a save can see half a file: read again until it is whole (10 s)."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return json.loads(self.file.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def cell_index(self, tag: str) -> int:
         for index, cell in enumerate(self.model()["cells"]):
@@ -479,7 +492,15 @@ class NotebookPage:
                 self.dismiss_dialogs()
                 if attempt == 2:
                     raise
-        self.page.wait_for_function(_RUN_FINISHED, arg=before, timeout=RUN_ALL_TIMEOUT_MS)
+        try:
+            self.page.wait_for_function(_RUN_FINISHED, arg=before, timeout=RUN_ALL_TIMEOUT_MS)
+        except Exception:
+            raise AssertionError(
+                f"{self.path}: Run All did not finish; prompts: "
+                f"{[p for p, _ in self.page.evaluate(_CELL_PROMPTS)]}\ndialogs met: "
+                f"{self.dialogs_met}\nproblems: {self.problems()}\n"
+                f"the server's log ends:\n{self.server.log_tail(15)}"
+            ) from None
         prompts = self.page.evaluate(_CELL_PROMPTS)
         not_run = [
             n
