@@ -447,7 +447,7 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.check_isolation or args.execute:
         from labkit.grading.execute import check_isolation
 
-        found = check_isolation()
+        found = check_isolation(warm=True)
         if args.check_isolation:
             print(found.report(), file=out)
             return 0 if found.complete else 1

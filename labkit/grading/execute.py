@@ -24,6 +24,14 @@ How a submission is run:
   non-root grader's child keeps the grader's uid inside a user namespace. So a child cannot
   signal the grader or a peer, connect to a unix socket or a port outside, or read a secret.
   Where that cannot be had, the notebook is not run unless the caller passes ``unisolated_ok``;
+- started warm (root grader, :mod:`labkit.grading.zygote`): the sandbox above holds a zygote
+  with IPython and labkit imported, per slot (its uid), and each notebook is a child it forks
+  into new PID, mount, IPC, UTS and network namespaces of its own (its own /proc, /tmp and
+  /dev/shm, only its own folder of the slot's), dropped to the slot's uid with no capabilities
+  and no_new_privs; a run the grader must stop ends the whole sandbox. ``keep_warm`` keeps one
+  per thread across runs (``labkit grade``: one per worker); :func:`check_isolation` probes it
+  from inside a notebook before it is used, else each notebook starts cold as above
+  (``LABKIT_EXECUTE_COLD=1`` forces that);
 - limits: per-cell and per-submission wall clock (enforced here: the run is stopped), CPU time
   (``RLIMIT_CPU``), address space (``RLIMIT_AS``), file size (``RLIMIT_FSIZE``), open files
   (``RLIMIT_NOFILE``) and processes (a pids cgroup when one can be made; ``RLIMIT_NPROC`` for
@@ -53,6 +61,7 @@ import resource
 import selectors
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -60,13 +69,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labkit.exercises.model import Status
+from labkit.grading.zygote import CAPABILITIES, ZYGOTE_FD_VARIABLE, Zygote, serve
 from labkit.records import ANSWERS_FOLDER
 
 __all__ = [
@@ -389,6 +399,7 @@ UID_BASE = 420_000  # sandbox uids: UID_BASE + slot (no passwd entry is needed)
 UID_SLOTS = 256
 SETPRIV = "/usr/bin/setpriv"
 UNSAFE_VARIABLE = "LABKIT_EXECUTE_UNISOLATED"
+COLD_VARIABLE = "LABKIT_EXECUTE_COLD"  # set: a bubblewrap sandbox per notebook, no zygote
 
 
 @dataclass(frozen=True)
@@ -399,6 +410,9 @@ class Isolation:
     own_uid: bool  # each concurrent child runs as its own unprivileged uid
     how: str  # "bwrap+uid", "bwrap" or "none"
     problems: tuple[str, ...] = ()
+    # each notebook forked from a warm zygote of its slot (root grader): True once a probe
+    # notebook showed the confinement above from inside, False when it did not, None: not tried
+    warm: bool | None = None
 
     @property
     def complete(self) -> bool:
@@ -422,6 +436,15 @@ class Isolation:
                 if self.own_uid
                 else "  uid: the grader's own (not root), inside a user namespace"
             )
+            if self.warm:
+                lines.append(
+                    "  started warm: one pre-imported zygote per slot in that sandbox forks each "
+                    "notebook into new PID, mount, IPC, UTS and network namespaces of its own "
+                    "(its own /proc, /tmp, /dev/shm; only its own folder of the slot's; the "
+                    "slot's uid; no capabilities) - checked from inside a probe notebook"
+                )
+            elif self.warm is False:
+                lines.append("  started cold: a new sandbox and Python per notebook (slower)")
         else:
             lines.append("  no sandbox: student code would run with the grader's rights")
         lines += [f"  problem: {p}" for p in self.problems]
@@ -431,12 +454,15 @@ class Isolation:
 _isolation_cache: dict[str, Isolation] = {}
 
 
-def check_isolation() -> Isolation:
+def check_isolation(*, warm: bool = False) -> Isolation:
     """Find out (once per process) how a child can be confined here: bubblewrap present and
     working, user namespaces or root, and whether the sandbox user can run this Python and
     import labkit and IPython."""
     if "checked" in _isolation_cache:
-        return _isolation_cache["checked"]
+        found = _isolation_cache["checked"]
+        if warm and found.warm is None and found.complete and found.own_uid:
+            found = _isolation_cache["checked"] = _probe_warm(found)
+        return found
     problems = []
     bwrap = shutil.which("bwrap")
     root = os.geteuid() == 0
@@ -490,7 +516,82 @@ def check_isolation() -> Isolation:
     how = "bwrap+uid" if sandbox and own_uid else "bwrap" if sandbox else "none"
     found = Isolation(sandbox, own_uid, how, tuple(problems))
     _isolation_cache["checked"] = found
-    return found
+    return check_isolation(warm=True) if warm else found
+
+
+PROBE = """\
+import json, os, socket
+status = open('/proc/self/status').read()
+print(json.dumps({
+    'uid': os.getuid(),
+    'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),
+    'caps': {k: int(status.split(k + ':')[1].split()[0], 16)
+             for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs')},
+    'tmp': os.listdir('/tmp'),
+    'cwd': os.getcwd(),
+    'beside': os.listdir(os.path.dirname(os.getcwd())),
+    'net': [name for _, name in socket.if_nameindex()],
+}))
+"""
+
+
+def _probe_warm(found: Isolation) -> Isolation:
+    """Run a probe notebook through a warm sandbox and check its confinement from inside:
+    the slot's uid, only its own PID namespace's processes, no capabilities, no_new_privs, a
+    /tmp of its own (nothing but the way to its folder), only its own folder of the slot's, no
+    network interface but loopback."""
+    import dataclasses
+
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": "code", "metadata": {}, "source": PROBE, "outputs": []}],
+    }
+    folder = Path(tempfile.mkdtemp(prefix="labkit-probe-"))
+    problem = ""
+    try:
+        path = folder / "probe.ipynb"
+        path.write_text(json.dumps(notebook))
+        _isolation_cache["checked"] = dataclasses.replace(found, warm=True)  # lets it start
+        result = execute_submission(path, student="probe", lab="probe")
+        outputs = (result.notebook or {}).get("cells", [{}])[0].get("outputs", [])
+        text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
+        if result.status != "ok" or not text:
+            problem = f"the probe notebook did not run ({result.status}: {result.reason})"
+        else:
+            seen = json.loads(text)
+            caps = seen["caps"]
+            wrong = [
+                what
+                for what, bad in (
+                    ("the slot's uid", not UID_BASE <= seen["uid"] < UID_BASE + UID_SLOTS),
+                    ("its own PID namespace", not set(seen["pids"]) <= {1, 2}),
+                    ("no capabilities", any(caps[k] for k in caps if k != "NoNewPrivs")),
+                    ("no_new_privs", caps["NoNewPrivs"] != 1),
+                    (
+                        "a /tmp of its own",
+                        any(not seen["cwd"].startswith(f"/tmp/{name}/") for name in seen["tmp"]),
+                    ),
+                    ("only its own folder", len(seen["beside"]) != 1),
+                    ("no network", seen["net"] != ["lo"]),
+                )
+                if bad
+            ]
+            if wrong:
+                problem = "the probe notebook did not have " + ", ".join(wrong)
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        problem = f"the probe notebook could not be checked ({error})"
+    finally:
+        _remove_tree(folder)
+    if _warm_broken and not problem:
+        problem = _warm_broken[0]
+    if problem:
+        _warm_broken.append(problem)
+        return dataclasses.replace(
+            found, warm=False, problems=(*found.problems, f"warm sandbox: {problem}")
+        )
+    return dataclasses.replace(found, warm=True)
 
 
 def isolation() -> str:
@@ -539,14 +640,18 @@ class _UidSlot:
             os.close(self.fd)
 
 
-def _sandbox_prefix(bwrap: str, scratch: Path, uid: int | None) -> list[str]:
+def _sandbox_prefix(
+    bwrap: str, scratch: Path, uid: int | None, *, zygote: bool = False
+) -> list[str]:
     """The bubblewrap command line that confines the child (before the Python command).
 
     Only what the child needs is visible: /usr (and the /bin, /lib... links to it), the
     interpreter's prefixes and labkit's package folder read-only, the scratch folder writable,
     a fresh /dev, a /proc of its own PID namespace, an empty /tmp. As root the child then drops
     to ``uid`` with setpriv (no capabilities, no groups, no_new_privs); otherwise it stays the
-    grader's uid inside a user namespace."""
+    grader's uid inside a user namespace. A ``zygote`` (:mod:`labkit.grading.zygote`, root
+    grader) stays root with the capabilities it needs to confine each notebook it forks and
+    drop it to ``uid`` itself."""
     args = [
         bwrap,
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -554,7 +659,9 @@ def _sandbox_prefix(bwrap: str, scratch: Path, uid: int | None) -> list[str]:
         "--die-with-parent", "--new-session",
         "--ro-bind", "/usr", "/usr",
     ]  # fmt: skip
-    if uid is None:
+    if zygote:
+        args += ["--cap-add", CAPABILITIES]
+    elif uid is None:
         args += ["--unshare-user", "--cap-drop", "ALL"]
     for name in ("bin", "sbin", "lib", "lib64", "lib32", "libx32"):
         path = Path("/") / name
@@ -575,7 +682,7 @@ def _sandbox_prefix(bwrap: str, scratch: Path, uid: int | None) -> list[str]:
         if path != scratch:
             args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
-    if uid is not None:
+    if uid is not None and not zygote:
         args += [
             SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--bounding-set=-all", "--inh-caps=-all", "--",
@@ -655,7 +762,9 @@ def execute_submission(
     answers = _read_answers(extra_files, limits.file_bytes)
 
     run_id = uuid.uuid4().hex
-    scratch = Path(tempfile.mkdtemp(prefix="labkit-execute-"))
+    kept = getattr(_kept, "on", False)
+    sandbox = _warm_sandbox(limits)
+    scratch = sandbox.run_folder() if sandbox else Path(tempfile.mkdtemp(prefix="labkit-execute-"))
     try:
         status, reason, run = _run_in_scratch(
             scratch,
@@ -668,11 +777,33 @@ def execute_submission(
             limits,
             run_id,
             unisolated_ok,
+            sandbox,
         )
         records = _read_records(scratch / ANSWERS_FOLDER, limits.file_bytes)
     finally:
         _remove_tree(scratch)
+        if sandbox is not None and not kept:
+            sandbox.close()
     return result(status, reason, _executed_notebook(parsed, run), records)
+
+
+@contextlib.contextmanager
+def keep_warm() -> Iterator[None]:
+    """Within this block, runs in this thread share one warm sandbox (a zygote, see
+    :mod:`labkit.grading.zygote`) instead of starting one per notebook; it ends with the
+    block. Each thread that runs notebooks at the same time has its own (its own uid)."""
+    if getattr(_kept, "on", False):
+        yield
+        return
+    _kept.on = True
+    try:
+        yield
+    finally:
+        _kept.on = False
+        sandbox = getattr(_kept, "sandbox", None)
+        _kept.sandbox = None
+        if sandbox is not None:
+            sandbox.close()
 
 
 def execute_many(
@@ -687,24 +818,37 @@ def execute_many(
     ``on_done(index, result)`` is called (from a worker thread) as each one finishes."""
     items = list(items)
 
-    def one(index: int) -> ExecutionResult:
-        item = items[index]
-        outcome = execute_submission(
-            item.notebook,
-            student=item.student,
-            lab=item.lab,
-            limits=limits,
-            extra_files=item.extra_files,
-            unisolated_ok=unisolated_ok,
-        )
-        if on_done is not None:
-            on_done(index, outcome)
-        return outcome
+    queue = list(range(len(items)))
+    results: dict[int, ExecutionResult] = {}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with keep_warm():  # one warm sandbox per thread, ended when its share is done
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index = queue.pop(0)
+                item = items[index]
+                outcome = execute_submission(
+                    item.notebook,
+                    student=item.student,
+                    lab=item.lab,
+                    limits=limits,
+                    extra_files=item.extra_files,
+                    unisolated_ok=unisolated_ok,
+                )
+                results[index] = outcome
+                if on_done is not None:
+                    on_done(index, outcome)
 
     if jobs <= 1 or len(items) <= 1:
-        return [one(index) for index in range(len(items))]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, range(len(items))))
+        worker()
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(worker) for _ in range(min(jobs, len(items)))]:
+                future.result()
+    return [results[index] for index in range(len(items))]
 
 
 _spawn_lock = threading.Lock()
@@ -721,6 +865,7 @@ def _run_in_scratch(
     limits: Limits,
     run_id: str,
     unisolated_ok: bool = False,
+    sandbox: _WarmSandbox | None = None,
 ) -> tuple[str, str, _Run]:
     name = Path(name).name if name.endswith(".ipynb") else "submission.ipynb"
     (scratch / name).write_bytes(data)
@@ -741,12 +886,55 @@ def _run_in_scratch(
             ),
             _Run(),
         )
+    if sandbox is not None:
+        return _run_warm(sandbox, scratch, name, parsed, student, lab, limits, run_id)
     slot = _UidSlot.acquire() if found.sandbox and found.own_uid else None
     try:
         return _run_confined(scratch, name, parsed, student, lab, limits, run_id, found, slot)
     finally:
         if slot is not None:
             slot.release()
+
+
+def _child_env(
+    scratch: Path, name: str, student: str, lab: str, limits: Limits, run_id: str
+) -> dict[str, str]:
+    """The child's whole environment (nothing of the grader's)."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch / "home"),
+        "TMPDIR": str(scratch / "tmp"),
+        "IPYTHONDIR": str(scratch / "home" / ".ipython"),
+        "MPLBACKEND": "agg",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONSAFEPATH": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LABKIT_GRADING": "1",
+        "LABKIT_STUDENT": student,
+        "LABKIT_LAB": lab,
+        RUN_MARKER: run_id,
+        NOTEBOOK_VARIABLE: str(scratch / name),
+        OUTPUT_LIMIT_VARIABLE: str(limits.output_bytes),
+    }
+
+
+def _rlimits(limits: Limits, uid: int | None) -> list[tuple[int, tuple[int, int]]]:
+    """The child's resource limits (``RLIMIT_NPROC`` counts the processes of its uid)."""
+    nproc = None
+    if uid is not None or os.geteuid() != 0:
+        nproc = _count_processes_of(uid if uid is not None else os.getuid()) + limits.processes
+    cpu = max(1, int(limits.total_seconds + 1))
+    rlimits = [
+        (resource.RLIMIT_CPU, (cpu, cpu + 2)),
+        (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
+        (resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes)),
+        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+    if nproc is not None:
+        rlimits.append((resource.RLIMIT_NPROC, (nproc, nproc)))
+    return rlimits
 
 
 def _run_confined(
@@ -766,38 +954,10 @@ def _run_confined(
             os.chown(path, uid, uid, follow_symlinks=False)
 
     marker = f"{RUN_MARKER}={run_id}"
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(scratch / "home"),
-        "TMPDIR": str(scratch / "tmp"),
-        "IPYTHONDIR": str(scratch / "home" / ".ipython"),
-        "MPLBACKEND": "agg",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONSAFEPATH": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LABKIT_GRADING": "1",
-        "LABKIT_STUDENT": student,
-        "LABKIT_LAB": lab,
-        RUN_MARKER: run_id,
-        NOTEBOOK_VARIABLE: str(scratch / name),
-        OUTPUT_LIMIT_VARIABLE: str(limits.output_bytes),
-    }
+    env = _child_env(scratch, name, student, lab, limits, run_id)
     cgroup = _Cgroup.create(f"labkit-{run_id}", limits.processes)
     procs_file = cgroup.procs_file if cgroup else None
-    nproc = None
-    if uid is not None or os.geteuid() != 0:
-        nproc = _count_processes_of(uid if uid is not None else os.getuid()) + limits.processes
-    cpu = max(1, int(limits.total_seconds + 1))
-    rlimits = [
-        (resource.RLIMIT_CPU, (cpu, cpu + 2)),
-        (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
-        (resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes)),
-        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ]
-    if nproc is not None:
-        rlimits.append((resource.RLIMIT_NPROC, (nproc, nproc)))
+    rlimits = _rlimits(limits, uid)
 
     def preexec() -> None:  # in the child, before exec: only plain system calls
         if procs_file is not None:
@@ -858,6 +1018,13 @@ def _run_confined(
                 process.stderr.close()
         if cgroup is not None:
             cgroup.remove()
+    return _with_tampering(status, reason, run, survivors)
+
+
+def _with_tampering(
+    status: str, reason: str, run: _Run, survivors: Sequence[int]
+) -> tuple[str, str, _Run]:
+    """The run's status and reason with what could not be ended and any forged control line."""
     if survivors:
         status = "error"
         reason += f"; {len(survivors)} of its processes could not be ended"
@@ -872,7 +1039,9 @@ def _run_confined(
     return status, reason, run
 
 
-def _watch(process: subprocess.Popen, control: int, run: _Run, limits: Limits) -> tuple[str, str]:
+def _watch(
+    process: subprocess.Popen | _WarmProcess, control: int, run: _Run, limits: Limits
+) -> tuple[str, str]:
     """Read the child's messages until it finishes, dies or overruns; the (status, reason)."""
     assert process.stderr is not None
     selector = selectors.DefaultSelector()
@@ -1049,7 +1218,9 @@ def _total_timeout_reason(run: _Run, limits: Limits) -> str:
     )
 
 
-def _ended_status(process: subprocess.Popen, run: _Run, limits: Limits) -> tuple[str, str]:
+def _ended_status(
+    process: subprocess.Popen | _WarmProcess, run: _Run, limits: Limits
+) -> tuple[str, str]:
     """The status when the child ended without saying it had finished."""
     try:
         code = process.wait(timeout=2)
@@ -1314,3 +1485,270 @@ class _CellStream:
 
     def writable(self) -> bool:
         return True
+
+
+# -- warm sandboxes: one zygote per slot (see labkit.grading.zygote) ---------------------------
+
+WARM_START_SECONDS = 60
+_kept = threading.local()  # per thread: .on (inside keep_warm) and .sandbox
+_warm_broken: list[str] = []  # why a warm sandbox could not start here (then runs start cold)
+
+
+class _WarmSandbox:
+    """A zygote in its bubblewrap sandbox with its slot's uid, folder and pids cgroup."""
+
+    def __init__(self, slot: _UidSlot, folder: Path, cgroup: _Cgroup | None) -> None:
+        self.slot, self.folder, self.cgroup = slot, folder, cgroup
+        self.zygote: Zygote | None = None
+
+    @property
+    def uid(self) -> int:
+        return self.slot.uid
+
+    @classmethod
+    def start(cls, limits: Limits) -> _WarmSandbox:
+        """A started sandbox; OSError (with the zygote's words) when it cannot start."""
+        slot = _UidSlot.acquire()
+        folder = Path(tempfile.mkdtemp(prefix="labkit-slot-"))
+        os.chmod(folder, 0o755)  # the run's folder inside is the slot uid's; this one root's
+        sandbox = cls(slot, folder, _Cgroup.create(f"labkit-slot-{uuid.uuid4().hex}", 64))
+        try:
+            sandbox._start_zygote(limits)
+        except BaseException:
+            sandbox.close()
+            raise
+        return sandbox
+
+    def _start_zygote(self, limits: Limits) -> None:
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise OSError("bubblewrap (bwrap) is not installed")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        procs_file = self.cgroup.procs_file if self.cgroup else None
+        self.limit_processes(limits)
+
+        def preexec() -> None:  # in the child, before exec: only plain system calls
+            if procs_file is not None:
+                fd = os.open(procs_file, os.O_WRONLY)
+                os.write(fd, str(os.getpid()).encode())
+                os.close(fd)
+
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": str(self.folder),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            ZYGOTE_FD_VARIABLE: str(theirs.fileno()),
+        }
+        command = [
+            *_sandbox_prefix(bwrap, self.folder, self.uid, zygote=True),
+            sys.executable,
+            "-I",
+            "-c",
+            "from labkit.grading.execute import zygote_main; zygote_main()",
+        ]
+        with tempfile.TemporaryFile() as errors:
+            try:
+                with _spawn_lock:
+                    process = subprocess.Popen(
+                        command,
+                        cwd=self.folder,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=errors,
+                        pass_fds=(theirs.fileno(),),
+                        preexec_fn=preexec,
+                        start_new_session=True,
+                    )
+            finally:
+                theirs.close()
+            self.zygote = Zygote(process, ours)
+            problem = self.zygote.wait_ready(WARM_START_SECONDS)
+            if problem:
+                errors.seek(0)
+                lines = errors.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+                raise OSError(problem + (f": {lines[-1]}" if lines else ""))
+
+    def limit_processes(self, limits: Limits) -> None:
+        """The sandbox's pids cgroup: the zygote's few processes and one run's."""
+        if self.cgroup is not None:
+            with contextlib.suppress(OSError):
+                (self.cgroup.path / "pids.max").write_text(str(limits.processes + 8))
+
+    def alive(self) -> bool:
+        return self.zygote is not None and self.zygote.alive()
+
+    def run_folder(self) -> Path:
+        """The run's folder: the only thing in the slot's folder while a notebook runs."""
+        for leftover in self.folder.iterdir():
+            if leftover.is_dir() and not leftover.is_symlink():
+                _remove_tree(leftover)
+            else:
+                leftover.unlink()
+        return Path(tempfile.mkdtemp(prefix="labkit-execute-", dir=self.folder))
+
+    def kill(self) -> None:
+        """End the zygote and everything in its sandbox; a new one starts on the next run."""
+        if self.zygote is not None:
+            self.zygote.kill()
+            self.zygote = None
+        _end_processes_of(self.uid)
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
+        _end_processes_of(self.uid)
+        _remove_tree(self.folder)
+        if self.cgroup is not None:
+            _end_everything(self.cgroup, b"\0", -1)
+            self.cgroup.remove()
+        self.slot.release()
+
+
+def _end_processes_of(uid: int) -> list[int]:
+    """SIGKILL every process of ``uid`` (a sandbox slot's) until none is left; the survivors."""
+    left: list[int] = []
+    for _ in range(KILL_ROUNDS):
+        left = []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_uid == uid and not _is_zombie(int(entry.name)):
+                        left.append(int(entry.name))
+        if not left:
+            return []
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+    return left
+
+
+def _warm_sandbox(limits: Limits) -> _WarmSandbox | None:
+    """The warm sandbox for this run (this thread's kept one, or a new one), or None where
+    runs start cold: not root, no complete sandbox, or a zygote could not start here."""
+    found = check_isolation()
+    if not (found.complete and found.sandbox and found.own_uid) or _warm_broken:
+        return None
+    if found.warm is None:  # checked once per process from inside a probe notebook
+        found = check_isolation(warm=True)
+    if not found.warm:
+        return None
+    if os.environ.get(COLD_VARIABLE):
+        return None
+    sandbox = getattr(_kept, "sandbox", None) if getattr(_kept, "on", False) else None
+    if sandbox is not None and not sandbox.alive():
+        sandbox.close()
+        sandbox = _kept.sandbox = None
+    if sandbox is None:
+        try:
+            sandbox = _WarmSandbox.start(limits)
+        except OSError as error:
+            _warm_broken.append(str(error))
+            return None
+        if getattr(_kept, "on", False):
+            _kept.sandbox = sandbox
+    sandbox.limit_processes(limits)
+    return sandbox
+
+
+class _WarmProcess:
+    """The run in a warm sandbox as :func:`_watch` sees a process: poll, wait, stderr."""
+
+    def __init__(self, zygote: Zygote, stderr: Any) -> None:
+        self.zygote, self.stderr = zygote, stderr
+
+    def poll(self) -> int | None:
+        return self.zygote.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
+        while (code := self.zygote.poll()) is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired("warm run", timeout or 0)
+            time.sleep(0.005)
+        return code
+
+
+def _run_warm(
+    sandbox: _WarmSandbox,
+    scratch: Path,
+    name: str,
+    parsed: Mapping[str, Any],
+    student: str,
+    lab: str,
+    limits: Limits,
+    run_id: str,
+) -> tuple[str, str, _Run]:
+    """Run the notebook as a child forked by the slot's zygote (its own namespaces and uid)."""
+    uid = sandbox.uid
+    for path in [scratch, *scratch.rglob("*")]:
+        os.chown(path, uid, uid, follow_symlinks=False)
+    assert sandbox.zygote is not None
+    zygote = sandbox.zygote
+    command = {
+        "folder": str(scratch),
+        "uid": uid,
+        "env": _child_env(scratch, name, student, lab, limits, run_id),
+        "rlimits": [[which, *value] for which, value in _rlimits(limits, uid)],
+        "tmp_bytes": max(64 << 20, 4 * limits.file_bytes),
+        "control_variable": CONTROL_FD_VARIABLE,
+    }
+    run = _Run(
+        confined=True,
+        expected=[
+            index
+            for index, cell in enumerate(parsed.get("cells", []))
+            if cell.get("cell_type") == "code"
+        ],
+    )
+    control_read, control_write = os.pipe()
+    errors_read, errors_write = os.pipe()
+    stderr = os.fdopen(errors_read, "rb", buffering=0)
+    try:
+        try:
+            zygote.start(command, [control_write, errors_write])
+        finally:
+            os.close(control_write)
+            os.close(errors_write)
+        status, reason = _watch(_WarmProcess(zygote, stderr), control_read, run, limits)
+        try:
+            _WarmProcess(zygote, stderr).wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()  # stopped (time, output) or stuck: the whole sandbox ends
+    except OSError as error:
+        sandbox.kill()
+        status, reason = "error", f"the notebook could not be started: {error}"
+    finally:
+        os.close(control_read)
+        stderr.close()
+    survivors = _end_processes_of(uid)
+    if survivors:
+        sandbox.kill()
+    return _with_tampering(status, reason, run, survivors)
+
+
+def _preload() -> None:
+    """What every notebook imports, imported once in the zygote (no student's data)."""
+    import ipywidgets  # noqa: F401
+    from IPython.core import displayhook, displaypub, interactiveshell  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+    import labkit
+    import labkit.labs
+    import labkit.magic
+    import labkit.session
+    import labkit.widgets
+    from labkit.world import World
+
+    labkit.labs.find_labs()
+    World.default()  # the catalog's images are built once and shared
+    del labkit
+
+
+def zygote_main() -> None:
+    """The warm sandbox's zygote (inside bubblewrap): see :mod:`labkit.grading.zygote`."""
+    serve(child_main, _preload)

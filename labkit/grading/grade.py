@@ -23,7 +23,6 @@ from __future__ import annotations
 # and signal are POSIX-only and needed only for a bounded or --execute run; --execute's module and
 # tqdm load only when used.
 import contextlib
-import functools
 import importlib.util
 import json
 import os
@@ -1099,9 +1098,10 @@ def grade_all(
             # every submission in a worker with a memory bound (and in default mode a time one)
             _grade_parallel(submissions, options, max(1, jobs), results, bar)
         elif jobs <= 1 or len(submissions) <= 1:
-            for index, submission in enumerate(submissions):
-                results[index] = grade_submission(submission, options)
-                bar.update(1)
+            with _warm_sandbox(options):
+                for index, submission in enumerate(submissions):
+                    results[index] = grade_submission(submission, options)
+                    bar.update(1)
         else:
             _grade_parallel(submissions, options, jobs, results, bar)
     finally:
@@ -1146,6 +1146,12 @@ def _grade_parallel(
         results[index] = grade
         bar.update(1)
 
+    kept = contextlib.ExitStack()  # each worker's own copy: its warm sandbox (--execute)
+
+    def init() -> None:
+        _worker_init(options)
+        kept.enter_context(_warm_sandbox(options))
+
     bounded = not options.execute and bool(options.submission_seconds)
     run_in_workers(
         len(submissions),
@@ -1153,10 +1159,22 @@ def _grade_parallel(
         work,
         died=died,
         on_result=done,
-        init=functools.partial(_worker_init, options),
+        init=init,
+        finish=kept.close,
         retire=lambda grade: grade.status in (Status.TIMED_OUT, Status.MEMORY_LIMIT),
         hard_seconds=options.submission_seconds + HARD_GRACE_SECONDS if bounded else None,
     )
+
+
+def _warm_sandbox(options: GradeOptions) -> contextlib.AbstractContextManager[Any]:
+    """With ``--execute``: one warm sandbox for the notebooks this process runs (a zygote with
+    its own uid, see :func:`labkit.grading.execute.keep_warm`)."""
+    if not options.execute:
+        return contextlib.nullcontext()
+    from labkit.grading import execute
+
+    keep_warm = getattr(execute, "keep_warm", None)
+    return keep_warm() if keep_warm is not None else contextlib.nullcontext()
 
 
 HARD_GRACE_SECONDS = 10  # past a submission's time bound, a worker that does not answer is killed
