@@ -1714,9 +1714,10 @@ def _run_warm(
         finally:
             os.close(control_write)
             os.close(errors_write)
-        status, reason = _watch(_WarmProcess(zygote, stderr), control_read, run, limits)
-        try:
-            _WarmProcess(zygote, stderr).wait(timeout=5)
+        process = _WarmProcess(zygote, stderr)
+        status, reason = _watch(process, control_read, run, limits)
+        try:  # a run that said it finished ends by itself; one that was stopped does not
+            process.wait(timeout=5 if run.finished else 0)
         except subprocess.TimeoutExpired:
             sandbox.kill()  # stopped (time, output) or stuck: the whole sandbox ends
     except OSError as error:
