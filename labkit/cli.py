@@ -447,7 +447,9 @@ def _run_grade(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.check_isolation or args.execute:
         from labkit.grading.execute import check_isolation
 
-        found = check_isolation(warm=True)
+        # the report probes the warm sandbox from inside a notebook; a grading run probes it
+        # in each worker's own sandbox, before its first notebook
+        found = check_isolation(warm=args.check_isolation)
         if args.check_isolation:
             print(found.report(), file=out)
             return 0 if found.complete else 1
