@@ -5,7 +5,6 @@ grader must stop ends its whole sandbox, the next one starting fresh (Linux, roo
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
