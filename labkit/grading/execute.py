@@ -1390,7 +1390,7 @@ def child_main() -> None:
             {
                 "event": "done",
                 "cell": index,
-                "outputs": sink.outputs,
+                "outputs": sink.finished(),
                 "execution_count": shell.execution_count - 1,
                 "output_limit": sink.over,
             }
@@ -1408,12 +1408,15 @@ class _CellOutputs:
         self.over = False
         self.raised = False
         self.outputs: list[dict] = []
+        self._parts: dict[int, list[str]] = {}  # a stream output's text, in pieces
 
     def begin(self) -> None:
         self.outputs = []
+        self._parts = {}
 
     def clear(self) -> None:
         self.outputs.clear()
+        self._parts.clear()
 
     def _charge(self, size: int, force: bool) -> bool:
         if self.over and not force:
@@ -1446,9 +1449,19 @@ class _CellOutputs:
             return
         last = self.outputs[-1] if self.outputs else None
         if last and last.get("output_type") == "stream" and last.get("name") == name:
-            last["text"] += text
+            self._parts.setdefault(id(last), [last["text"]]).append(text)
         else:
             self.outputs.append({"output_type": "stream", "name": name, "text": text})
+
+    def finished(self) -> list[dict]:
+        """The cell's outputs, each stream's pieces joined (once: joining as they come would
+        copy a long output over and over)."""
+        for output in self.outputs:
+            parts = self._parts.pop(id(output), None)
+            if parts is not None:
+                output["text"] = "".join(parts)
+        self._parts.clear()
+        return self.outputs
 
 
 class _CellStream:

@@ -15,6 +15,7 @@ from labkit.grading import execute
 from labkit.grading.execute import Limits, check_isolation, execute_submission, keep_warm
 
 pytestmark = [
+    pytest.mark.slow,  # five sandboxes, a stopped run: ~10 s
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--execute is Linux only"),
     pytest.mark.skipif(
         not (check_isolation().complete and check_isolation().own_uid),
