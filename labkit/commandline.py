@@ -16,8 +16,9 @@ What Docker does, and labkit with it (every case recorded with the real client, 
 
 Deliberate differences, all about things outside Docker's own CLI:
 
-- The line is split like a POSIX shell (:func:`shlex.split`, ``#`` starts a comment); no
-  variables, globs or pipes. A quoting error prints ``labkit: ...`` and exits 2 (as a shell's
+- The line is split like a POSIX shell (:func:`shlex.split`; ``#`` starts a comment at the
+  start of a word outside quotes, as in bash: :func:`split_comment`); no variables, globs or
+  pipes. A quoting error prints ``labkit: ...`` and exits 2 (as a shell's
   syntax error does).
 - A line that is not ``docker ...`` prints ``labkit: X: command not found ...`` and exits 127, as
   a shell does for an unknown program; an empty line prints nothing and exits 0.
@@ -425,6 +426,53 @@ def _normalize_filter(text: str) -> str | None:
     return f"{name.strip().lower()}={value.strip()}"
 
 
+def _read_csv(text: str) -> list[str]:
+    """pflag's stringSlice value: one record of Go's encoding/csv (readAsCSV), its errors as
+    csv.ParseError words them (columns 1-based); an empty value is no element."""
+    if text == "":
+        return []
+    fields: list[str] = []
+    col, rest = 1, text
+    while True:
+        if not rest.startswith('"'):
+            field, comma, after = rest.partition(",")
+            if '"' in field:
+                where = col + len(field[: field.index('"')].encode())
+                raise ValueError(
+                    f'parse error on line 1, column {where}: bare " in non-quoted-field'
+                )
+            fields.append(field)
+            if not comma:
+                return fields
+            col, rest = col + len(field.encode()) + 1, after
+            continue
+        value, rest, col = "", rest[1:], col + 1
+        while True:
+            quote = rest.find('"')
+            if quote < 0:
+                col += len(rest.encode())
+                raise ValueError(
+                    f'parse error on line 1, column {col}: extraneous or missing " in quoted-field'
+                )
+            value += rest[:quote]
+            col += len(rest[:quote].encode()) + 1
+            rest = rest[quote + 1 :]
+            if rest.startswith('"'):
+                value, rest, col = value + '"', rest[1:], col + 1
+            elif rest.startswith(","):
+                fields.append(value)
+                rest, col = rest[1:], col + 1
+                break
+            elif rest == "":
+                fields.append(value)
+                return fields
+            else:
+                raise ValueError(
+                    f'parse error on line 1, column {col - 1}: extraneous or missing " in '
+                    "quoted-field"
+                )
+
+
 @dataclass
 class _Parsed:
     values: dict[str, object]
@@ -445,7 +493,7 @@ def _set(flag: _Flag, text: str, parsed: _Parsed) -> None:
             value = previous if normalized is None else [*previous, normalized]
         elif flag.kind == "list":
             previous = list(cast("list[str]", parsed.values[flag.name]))
-            value = [*previous, *text.split(",")] if flag.name == "platform" else [*previous, text]
+            value = [*previous, *_read_csv(text)] if flag.name == "platform" else [*previous, text]
         else:
             value = text
     except ValueError as error:

@@ -241,8 +241,9 @@ def _platform(inv: Invocation) -> None:
     wraps its error in "invalid platform", image/inspect.go:60-64 and image/remove.go:68-72
     return it as it is; every image is linux/amd64, so a valid value selects nothing."""
     values = inv.flags.get("platform") or ()
+    # history and image inspect parse a non-empty value; rmi parses every element given
     for value in [values] if isinstance(values, str) else cast(list[str], values):
-        if not value:
+        if not value and isinstance(values, str):
             continue
         try:
             parse_platform(str(value))

@@ -142,6 +142,11 @@ CASES = [
     ("image inspect --platform windows -f '{{.Os}}' alpine:3.21", "platforms.go:257-264", False),
     ("rmi --platform linuxx nope", "remove.go:68-72, platforms.go:276", False),
     ("rmi --platform 'linux/ä' nope", "platforms.go:243-245", False),
+    # rmi's --platform is pflag's stringSlice: one record of Go's encoding/csv (string_slice.go)
+    ("rmi --platform 'linux/a\"b' nope", "encoding/csv ErrBareQuote", False),
+    ("rmi --platform '\"lin\"ux' nope", "encoding/csv ErrQuote", False),
+    ("rmi --platform '\"linux' nope", "encoding/csv ErrQuote at the end", False),
+    ("rmi --platform '\"linux\",' nope", "an empty element is parsed", False),
     # docker search: cli/command/registry/search.go, moby registry/search.go
     ("search nginx", "formatter_search.go:12", False),
     ("search --limit 2 alpine", "search_session.go:216", False),
