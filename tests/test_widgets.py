@@ -368,6 +368,23 @@ def test_permission_matrix_shows_a_refusal_and_keeps_the_real_value(lab):
     assert lab.world.events[-1].outcome["ok"] is False
 
 
+def test_permission_matrix_change_arriving_after_a_refresh_shows_in_the_new_grid(lab):
+    """In the page a Refresh click is sent at once while a Dropdown's change waits for a busy
+    kernel: the change lands on the cell of the grid before, and the new grid shows it."""
+    p = lab.params
+    matrix = lab.permissions(p["org"], registry="docker.io")
+    before = matrix.cells[(p["team"], p["app"])]
+    grants = len([e for e in lab.world.events if e.action == "grant"])
+    matrix.refresh()
+    after = matrix.cells[(p["team"], p["app"])]
+    assert after is not before
+    before.value = "read"
+    assert matrix.level(p["team"], p["app"]) == "read"
+    assert after.value == "read"
+    assert lab.world.events[-1].action == "grant"
+    assert len([e for e in lab.world.events if e.action == "grant"]) == grants + 1  # once
+
+
 def test_push_view_lists_layers_digest_and_size(lab):
     p = lab.params
     client = lab.client

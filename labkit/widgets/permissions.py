@@ -154,6 +154,16 @@ class PermissionMatrix:
                 "refused",
             )
             return
+        # A cell's change can reach the kernel after a Refresh rebuilt the grid (a click is
+        # sent at once, a Dropdown's value waits while the kernel is busy): the grid shown then
+        # holds a new Dropdown for this cell, which must show what was just saved.
+        shown = self.cells.get((team, repository))
+        if shown is not None and shown.value != level:
+            self._syncing = True
+            try:
+                shown.value = level
+            finally:
+                self._syncing = False
         label = dict((v, k) for k, v in LEVELS)[level]
         self.changes.append((team, repository, level))
         self.message.value = box(
