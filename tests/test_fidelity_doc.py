@@ -96,6 +96,9 @@ ROWS: dict[str, list[str]] = {
         "tests/test_shell.py::test_a_comment_starts_a_word_as_in_bash",
         "tests/test_shell.py::test_split_here_string",
     ],
+    "Values in an invalid boolean filter's error (`invalid filter 'dangling=[true false]'`)": [
+        f"{HERE}::test_invalid_filter_values_in_the_order_given"
+    ],
     "Row order of `docker images` within one image": [
         f"{HERE}::test_rows_of_one_image_are_sorted_by_full_name"
     ],
@@ -313,3 +316,15 @@ def test_a_fixed_clock_prints_the_same_ages() -> None:
     first = pulled().run("docker images").stdout
     assert first == pulled().run("docker images").stdout
     assert "ago" in first
+
+
+def test_invalid_filter_values_in_the_order_given() -> None:
+    client = World.default(clock=Clock.fixed()).client()
+    line = "docker images --filter dangling=true --filter dangling=false"
+    assert client.run(line).stderr == (
+        "Error response from daemon: invalid filter 'dangling=[true false]'\n"
+    )
+    line = "docker images --filter dangling=false --filter dangling=true"
+    assert client.run(line).stderr == (
+        "Error response from daemon: invalid filter 'dangling=[false true]'\n"
+    )
