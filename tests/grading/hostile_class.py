@@ -271,10 +271,10 @@ student("kill-grader", "kill of the grader", "SIGKILL to its parent, pid 1, ever
     "            pass\n"
     "os.kill(-1, signal.SIGKILL)",
 ))  # fmt: skip
-student("kill-peers", "kill of peers", "kills every process it can see for two seconds")(_attack(
+student("kill-peers", "kill of peers", "kills every process it can see for a second")(_attack(
     "kill-peers",
     "import os, signal, time\n"
-    "end = time.time() + 2\n"
+    "end = time.time() + 1\n"
     "while time.time() < end:\n"
     "    for name in os.listdir('/proc'):\n"
     "        if name.isdigit() and int(name) not in (os.getpid(), 1):\n"
@@ -315,7 +315,7 @@ student("bomb-disk", "bomb", "writes a file until the size limit")(_attack(
     "        handle.write(b'x' * (1 << 20))",
 ))  # fmt: skip
 student("bomb-output", "bomb", "prints without end")(
-    _attack("bomb-output", "while True:\n    print('x' * 1000)")
+    _attack("bomb-output", "while True:\n    print('x' * 65536)")
 )
 
 
@@ -441,7 +441,7 @@ def _(folder: Path, ctx: Context) -> None:
         folder,
         answers_cell("write-peers-proc", only=("fully-qualified",)),
         "import os, time\n"
-        "end = time.time() + 2\n"
+        "end = time.time() + 1\n"
         "while time.time() < end:\n"
         "    for pid in os.listdir('/proc'):\n"
         "        if not pid.isdigit() or int(pid) == os.getpid():\n"
