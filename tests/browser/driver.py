@@ -687,12 +687,12 @@ class NotebookPage:
         return found
 
     def overflowing(self) -> list[str]:
-        """labkit's elements in outputs whose content is wider than their box
+        """labkit's elements in outputs (any class ``labkit-…``: boxes, titles, choices, letters,
+        the Check button, scans, overviews, errors) whose content is wider than their box
         (``scrollWidth > clientWidth``): text cut off or a scroll bar at this width."""
         return self.page.evaluate(
             """() => Array.from(document.querySelectorAll(
-                '.jp-OutputArea-output .labkit-box, .jp-OutputArea-output .labkit-choices, '
-                + '.jp-OutputArea-output .labkit-overview, .jp-OutputArea-output .labkit-error'))
+                '.jp-OutputArea-output [class*="labkit-"]'))
               .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
               .map(e => `${e.className}: ${e.scrollWidth} > ${e.clientWidth}: `
                         + e.innerText.slice(0, 80))"""
