@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from labkit.exercises import Exercise, Hint, Kind, choice_was, parse_reference_answer
+from labkit.exercises import Exercise, Hint, Kind, parse_reference_answer
 from labkit.labs import Lab, common
 from labkit.labs import organizations as org_lab
 
@@ -63,16 +63,14 @@ def _hint(lab: str) -> tuple[Hint, ...]:
     return (Hint(1, f"This question is about what lab {lab} covers; reread it if unsure."),)
 
 
-def _options(
-    rng: random.Random, texts: Iterable[str], was: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _options(rng: random.Random, texts: Iterable[str]) -> dict[str, Any]:
     """A multiple choice's shown parameters: its options sorted, then shuffled by ``rng`` (the
-    order says nothing of which one is right), and the earlier wording of each option reworded
-    since (``was``: today's text -> labkit 0.1.0's), so records made then still grade; right
-    and wrong options alike, so they say nothing of which one is right either."""
+    order says nothing of which one is right). The earlier wordings of options reworded since
+    labkit 0.1.0 (``choice_was``) are the instructor's, like the rest of the key: which options
+    were reworded, and from what, would point at the right one."""
     choices = sorted(texts)
     rng.shuffle(choices)
-    return {"choices": choices, **choice_was(choices, was or {})}
+    return {"choices": choices}
 
 
 def _choice(
@@ -158,11 +156,7 @@ def _latest_generate(rng: random.Random, world: Mapping[str, Any]):
         "nothing: a name without a tag is an error",
         f"every tag of `{name}`",
     )
-    was = {
-        right: "whatever image the tag `latest` names; it may not be the newest version",
-        options[1]: newest,
-    }
-    return {"name": name, **_options(rng, options, was)}, None
+    return {"name": name, **_options(rng, options)}, None
 
 
 LATEST = _choice(
@@ -237,12 +231,7 @@ def _official_generate(rng: random.Random, world: Mapping[str, Any]):
         "its maintainers push it to their own namespace, with no review by anyone at Docker",
         "Docker builds it from a random user's repository",
     )
-    was = {
-        options[0]: "a dedicated team reviews and publishes it, in the `library` namespace, from "
-        "definitions kept in the open with the software's maintainers",
-        options[2]: "its maintainers push it to their own namespace with no review",
-    }
-    return {"name": name, **_options(rng, options, was)}, None
+    return {"name": name, **_options(rng, options)}, None
 
 
 OFFICIAL = _choice(
@@ -266,8 +255,7 @@ def _search_generate(rng: random.Random, world: Mapping[str, Any]):
         f"the row named `library/{term}`, since only official images live there",
         "the first row, always",
     )
-    was = {options[2]: f"the row named `library/{term}`"}
-    return {"term": term, **_options(rng, options, was)}, None
+    return {"term": term, **_options(rng, options)}, None
 
 
 SEARCH = _choice(
@@ -309,12 +297,7 @@ def _login_generate(rng: random.Random, world: Mapping[str, Any]):
         "any way: `config.json` encrypts whatever you type",
         "a script cannot log in at all",
     )
-    was = {
-        options[0]: "`docker login -u ID --password-stdin`, reading an access token from a file "
-        "or secret",
-        options[1]: "`docker login -u ID -p PASSWORD`: it is one line",
-    }
-    return {"docker_id": world["docker_id"], **_options(rng, options, was)}, None
+    return {"docker_id": world["docker_id"], **_options(rng, options)}, None
 
 
 LOGIN = _choice(
@@ -370,11 +353,7 @@ def _size_generate(rng: random.Random, world: Mapping[str, Any]):
         "the size of the image in kilobytes, on disk",
         "the number of files in the image",
     )
-    was = {
-        options[0]: "the length in bytes of the manifest, whose sha256 is the digest",
-        options[1]: "the total size of the image's layers, in bytes",
-    }
-    return {"size": size, **_options(rng, options, was)}, None
+    return {"size": size, **_options(rng, options)}, None
 
 
 DIGEST_SIZE = _choice(

@@ -40,10 +40,11 @@ def test_the_shipped_lab_holds_no_key(lab):
         for exercise in shipped.exercises:
             variant = shipped.variant(exercise, student)
             assert variant.answer is None, exercise.id
-            assert not {"choice_mistakes", "choice_feedback"} & set(variant.params), exercise.id
+            key_params = {"choice_mistakes", "choice_feedback", "choice_was"}
+            assert not key_params & set(variant.params), exercise.id
             assert not exercise.hidden and not exercise.mistakes and exercise.solve is None
             keyed = lab.variant(exercise.id, student)
-            assert {k: v for k, v in keyed.params.items() if k != "choice_mistakes"} == dict(
+            assert {k: v for k, v in keyed.params.items() if k not in key_params} == dict(
                 variant.params
             )
 

@@ -18,6 +18,7 @@ from labkit.exercises import (
     Part,
     Variant,
     check_pushed,
+    choice_was,
     compare_reference_parts,
     compare_references,
     pick_choice,
@@ -32,18 +33,22 @@ Params = Mapping[str, Any]
 
 
 def _choice(
-    right: Callable[[Params], str], wrong: Callable[[Params], Mapping[str, str]]
+    right: Callable[[Params], str],
+    wrong: Callable[[Params], Mapping[str, str]],
+    was: Callable[[Params], Mapping[str, str]] = lambda p: {},
 ) -> dict[str, Any]:
-    """A multiple choice's key: the right option, and each wrong option's mistake code (an
-    option the mapping does not name is ``wrong-choice``)."""
+    """A multiple choice's key: the right option, each wrong option's mistake code (an option
+    the mapping does not name is ``wrong-choice``) and, for options reworded since labkit 0.1.0,
+    their earlier wording (today's text -> 0.1.0's), so records made then grade as they did."""
 
-    def mistakes(params: Params) -> dict[str, dict[str, str]]:
+    def mistakes(params: Params) -> dict[str, Any]:
         answer = right(params)
         codes = wrong(params)
         return {
             "choice_mistakes": {
                 c: codes.get(c, "wrong-choice") for c in params["choices"] if c != answer
-            }
+            },
+            **choice_was(params["choices"], was(params)),
         }
 
     return {"answer": right, "params": mistakes}
@@ -134,6 +139,15 @@ LATEST = {
             "`latest` is moved on every release": "latest-is-newest",
             "nothing: a name without a tag is an error": "missing-tag",
         },
+        lambda p: {
+            "whatever image the tag `latest` names, newest or not": (
+                "whatever image the tag `latest` names; it may not be the newest version"
+            ),
+            f"always the highest version, `{p['name']}:{OFFICIAL_TAGS[p['name']][-1]}`, as "
+            "`latest` is moved on every release": (
+                f"always the highest version, `{p['name']}:{OFFICIAL_TAGS[p['name']][-1]}`"
+            ),
+        },
     ),
     **_examples("latest-is-newest", "missing-tag"),
 }
@@ -179,6 +193,14 @@ OFFICIAL = {
             "its maintainers push it to their own namespace, with no review by anyone at "
             "Docker": "no-review",
         },
+        lambda p: {
+            "a dedicated team reviews and publishes it in `library`": (
+                "a dedicated team reviews and publishes it, in the `library` namespace, from "
+                "definitions kept in the open with the software's maintainers"
+            ),
+            "its maintainers push it to their own namespace, with no review by anyone at "
+            "Docker": "its maintainers push it to their own namespace with no review",
+        },
     ),
     **_examples("anyone-publishes", "no-review"),
 }
@@ -191,6 +213,11 @@ SEARCH = {
             f"the row named `library/{p['term']}`, since only official images live there": (
                 "search-shows-familiar"
             ),
+        },
+        lambda p: {
+            f"the row named `library/{p['term']}`, since only official images live there": (
+                f"the row named `library/{p['term']}`"
+            )
         },
     ),
     **_examples("stars-not-official", "search-shows-familiar"),
@@ -224,6 +251,15 @@ LOGIN = {
             ),
             "any way: `config.json` encrypts whatever you type": "config-json-encrypted",
         },
+        lambda p: {
+            "`--password-stdin`, fed an access token from a secret": (
+                "`docker login -u ID --password-stdin`, reading an access token from a file "
+                "or secret"
+            ),
+            "`docker login -u ID -p PASSWORD`: one line, and Docker hides the password": (
+                "`docker login -u ID -p PASSWORD`: it is one line"
+            ),
+        },
     ),
     **_examples("password-on-command-line", "config-json-encrypted"),
 }
@@ -246,6 +282,14 @@ DIGEST_SIZE = {
         lambda p: {
             "the total size of the image's layers, compressed, in bytes": "size-is-layers",
             "the size of the image in kilobytes, on disk": "size-on-disk",
+        },
+        lambda p: {
+            "the manifest's length in bytes": (
+                "the length in bytes of the manifest, whose sha256 is the digest"
+            ),
+            "the total size of the image's layers, compressed, in bytes": (
+                "the total size of the image's layers, in bytes"
+            ),
         },
     ),
     **_examples("size-is-layers", "size-on-disk"),
