@@ -824,6 +824,13 @@ class Hub:
         """Create a repository (``name`` in your namespace, or ``org/name``)."""
         self._check(repository=repository)
         path = self._path(repository)
+        existing = self.registry.repository(path)
+        if (
+            existing is not None
+            and (private is None or existing.private == private)
+            and (path.split("/", 1)[0] == self.user or self._already_done(path.split("/", 1)[0]))
+        ):
+            return path  # yours already, as asked: nothing to do (see _already_done)
         args = {"repository": repository, "private": private, "description": description}
         self._act(
             "create_repository",
@@ -894,8 +901,24 @@ class Hub:
 
     # Organizations and teams
 
+    def _already_done(self, org: str, team: str | None = None, user: str | None = None) -> bool:
+        """Whether what an owner asks for is already so in an organization they own: the
+        organization (``team`` None), its ``team``, or ``user`` in that team. Doing it again
+        changes nothing and is not refused (a notebook run again, say after a kernel restart
+        whose world came back from the record); the same name held by someone else still is."""
+        organization = self.accounts.orgs.get(org)
+        if organization is None or organization.members.get(self.user) is not Role.OWNER:
+            return False
+        if team is None:
+            return True
+        existing = organization.teams.get(team)
+        return existing is not None and (user is None or user in existing.members)
+
     def create_org(self, org: str) -> None:
-        """Create an organization; you become its owner."""
+        """Create an organization; you become its owner (one you own already: nothing to do)."""
+        self._check(org=org)
+        if self._already_done(org):
+            return
         self._act("create_org", {"org": org}, lambda: self.accounts.add_org(org, self.user))
 
     def _org_action(self, action: str, org: str, args: dict[str, Any], do: Callable[[], Any]):
@@ -931,6 +954,8 @@ class Hub:
 
     def create_team(self, org: str, team: str, description: str = "") -> None:
         self._check(org=org, team=team)
+        if self._already_done(org, team):
+            return
         self._org_action(
             "create_team",
             org,
@@ -940,6 +965,8 @@ class Hub:
 
     def add_team_member(self, org: str, team: str, user: str) -> None:
         self._check(org=org, team=team, user=user)
+        if self._already_done(org, team, user):
+            return
         self._org_action(
             "add_team_member",
             org,
@@ -949,6 +976,8 @@ class Hub:
 
     def remove_team_member(self, org: str, team: str, user: str) -> None:
         self._check(org=org, team=team, user=user)
+        if self._already_done(org, team) and not self._already_done(org, team, user):
+            return  # not in the team (any more): nothing to do (see _already_done)
         self._org_action(
             "remove_team_member",
             org,
@@ -978,6 +1007,10 @@ class Hub:
     def revoke(self, org: str, team: str, repository: str) -> None:
         self._check(org=org, team=team, repository=repository)
         path = repository if "/" in repository else f"{org}/{repository}"
+        if self._already_done(org, team):
+            grants = self.accounts.orgs[org].teams[team].grants
+            if path not in grants and self.registry.repository(path) is not None:
+                return  # the team has no permission there (any more): nothing to do
         self._org_action(
             "revoke",
             org,

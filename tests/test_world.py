@@ -320,6 +320,44 @@ def test_a_team_grant_decides_pushes() -> None:
     assert last(world).args["permission"] == "write"
 
 
+def test_setting_up_again_what_you_own_changes_nothing() -> None:
+    """A notebook's set-up cell run again (after a kernel restart, the world comes back from the
+    record): what the owner already has is not refused and records nothing; the same names held
+    by someone else still are."""
+    world = fresh_world()
+    hub = world.hub("student")
+
+    def set_up() -> None:
+        hub.create_org("studentorg")
+        hub.create_team("studentorg", "qa")
+        hub.add_team_member("studentorg", "qa", "friend")
+        hub.create_repository("studentorg/web", private=True)
+        hub.create_repository("mine", private=False)
+
+    set_up()
+    before = len(world.events)
+    set_up()
+    assert len(world.events) == before
+    friend = world.hub("friend")
+    with pytest.raises(LabkitError, match="already taken"):
+        friend.create_org("studentorg")
+    with pytest.raises(RegistryError):
+        friend.create_repository("studentorg/web", private=True)
+    with pytest.raises(RegistryError):  # the same name but not as asked: refused as before
+        hub.create_repository("mine", private=True)
+    assert len(world.events) == before + 3
+    hub.grant("studentorg", "qa", "web", "read")
+    hub.revoke("studentorg", "qa", "web")
+    hub.remove_team_member("studentorg", "qa", "friend")
+    done = len(world.events)
+    hub.revoke("studentorg", "qa", "web")  # taken away already: nothing to do
+    hub.remove_team_member("studentorg", "qa", "friend")
+    assert len(world.events) == done
+    # what was never there is still refused: a repository that does not exist
+    with pytest.raises(LabkitError, match="no permission"):
+        hub.revoke("studentorg", "qa", "nothing-here")
+
+
 def test_refused_hub_actions_are_recorded_and_raise() -> None:
     world = fresh_world()
     world.hub("student").create_repository("web")

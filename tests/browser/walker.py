@@ -51,13 +51,8 @@ ATTEMPT_STATUSES = ("correct", "partial", "wrong", "format-error", "recorded", "
 # Known faults the walk shows, each held exactly (a fix makes the walk fail until the entry
 # goes): tasks already Right before the student does anything (a cell above did the task),
 # and labs whose Restart Kernel and Run All Cells stops at a cell (file index: its message).
-DONE_BY_THE_CELLS_ABOVE = {
-    ("04-pushing", "login-stdin"): "the cell just above logs in with --password-stdin",
-}
-RESTART_STOPS = {
-    # the restored world already holds the organization the cell creates again
-    "05-organizations-and-teams": (3, "That did not work: the name '{org}' is already taken"),
-}
+DONE_BY_THE_CELLS_ABOVE: dict[tuple[str, str], str] = {}
+RESTART_STOPS: dict[str, tuple[int, str]] = {}
 
 
 # -- a task in the student's words ---------------------------------------------------------------
