@@ -59,6 +59,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 12, 1 << 14, 1 << 18
+MS_RDONLY, MS_REMOUNT = 1, 32
 PR_CAPBSET_DROP, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 24, 4, 38
 CAPABILITY_VERSION_3 = 0x20080522
 MESSAGE_BYTES = 1 << 20
@@ -186,6 +187,7 @@ def _starter(channel: socket.socket, got: int, run: Callable[[], None]) -> None:
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     folder = command["folder"]
     held = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+    runtime = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in runtime_under_tmp()}
     for path in ("/tmp", "/dev/shm"):
         if os.path.isdir(path):
             options = b"mode=1777,size=" + str(command["tmp_bytes"]).encode()
@@ -193,6 +195,20 @@ def _starter(channel: socket.socket, got: int, run: Callable[[], None]) -> None:
                 libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options),
                 f"mount tmpfs {path}",
             )
+    # the runtime (a venv or checkout under /tmp, as on a CI machine) shows again where it was,
+    # read-only, on top of the fresh /tmp: a module imported late must still be found
+    for path, fd in runtime.items():
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        target = path.encode()
+        _check(
+            libc.mount(f"/proc/self/fd/{fd}".encode(), target, None, MS_BIND | MS_REC, None),
+            f"bind the runtime's {path}",
+        )
+        _check(
+            libc.mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None),
+            f"make the runtime's {path} read-only",
+        )
+        os.close(fd)
     # the run's folder (under the slot's folder, which may be under /tmp) is all that shows of
     # it: bound again where it was, on top of the fresh /tmp (folders on the way are root's)
     os.makedirs(folder, mode=0o755, exist_ok=True)
@@ -298,3 +314,19 @@ def _check(result: int, what: str) -> None:
         number = ctypes.get_errno()
         print(f"labkit sandbox: {what}: {os.strerror(number)}", file=sys.stderr)
         raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def runtime_under_tmp() -> list[str]:
+    """The folders of the runtime (the interpreter's prefix, every folder on ``sys.path``,
+    labkit's own) that lie under /tmp or /dev/shm, which each run gets fresh: the outermost
+    ones only, each once."""
+    labkit_home = str(Path(__file__).resolve().parents[2])  # the folder holding labkit/
+    candidates = {sys.prefix, sys.exec_prefix, labkit_home}
+    candidates.update(entry for entry in sys.path if entry)
+    found: list[str] = []
+    for entry in sorted({os.path.realpath(c) for c in candidates}, key=len):
+        if not os.path.isdir(entry) or not entry.startswith(("/tmp/", "/dev/shm/")):
+            continue
+        if not any(entry == f or entry.startswith(f + "/") for f in found):
+            found.append(entry)
+    return found
