@@ -25,7 +25,7 @@ lab: $(LAB_STAMP)
 # Every suite (unit, notebook, slow, browser, lite, hub) in one pytest session: each phase of
 # the make prints its time, and pytest prints each suite's wall and CPU time at the end.
 test: system-deps venv node-deps nbgrader-lib lint typecheck $(NPM_STAMP)
-	@.ci/phase "tests (every suite)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@.ci/phase "tests (every suite)" .ci/suites $(BIN)/python $(PYTEST_ARGS)
 
 # For quick local iteration (at most 90 s on 2 cores): everything but the browser, slow
 # (notebooks included), lite and hub suites.
