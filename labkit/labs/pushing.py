@@ -496,8 +496,9 @@ SECOND_PUSH = Exercise(
     id="second-push",
     title="Push the same image again",
     prompt=(
-        "Without changing anything, you run `docker push {target}` a second time. What does "
-        "its layer line end with?"
+        "Later in this lab you push `{target}`. Suppose that, right after, without changing "
+        "anything, you run the same `docker push {target}` a second time. What does its layer "
+        "line end with?"
     ),
     kind=Kind.PREDICT_OUTPUT,
     generator=_again_generate,
