@@ -60,6 +60,9 @@ PLAN: dict[str, list[tuple[str, bool]]] = {
     "bob": [("unique-names", True), ("shared-id", False)],
 }
 BROWSER_TIMEOUT_MS = 60_000
+# After the hub stopped, how long the run's processes may take to end by themselves (a kernel sees
+# its server gone within about a second; a loaded two-core machine may take a few)
+SETTLE_S = 15.0
 
 
 @dataclass
@@ -213,7 +216,18 @@ def class_on_hub() -> Iterator[ClassRun]:
         left: list[tuple[int, str]] = []
         if run is not None:
             stop_hub(run.hub)
-        time.sleep(0.3)
+        # The hub stops each server with SIGINT; a server without a terminal exits on it without
+        # shutting its kernels down, and each kernel ends itself when it sees its server gone
+        # (ipykernel's ParentPollerUnix looks once a second). What ends within SETTLE_S ended by
+        # itself; what is still there after it was left running.
+        stopped = time.monotonic()
+        uids = [user.uid for user in made]
+        while time.monotonic() - stopped < SETTLE_S and (
+            marked_processes() or any(processes_of(uid) for uid in uids)
+        ):
+            time.sleep(0.2)
+        if run is not None:
+            run.figures["settle_s"] = round(time.monotonic() - stopped, 2)
         left.extend(marked_processes())
         for pid, _ in marked_processes():
             try:
