@@ -81,8 +81,7 @@ def settings_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def process_guard() -> Iterator[None]:
     """At the very end: no process of this run is left (killed by pid and reported if so)."""
     yield
-    time.sleep(0.5)
-    leftovers = kill_marked()
+    leftovers = kill_marked(settle=15.0)
     if leftovers:
         listing = "\n".join(f"  {pid}: {cmd[:160]}" for pid, cmd in leftovers)
         pytest.fail(f"processes of the browser run were left running (now killed):\n{listing}")

@@ -101,8 +101,13 @@ def marked_processes(mark: str = RUN_MARK) -> list[tuple[int, str]]:
     return found
 
 
-def kill_marked(mark: str = RUN_MARK) -> list[tuple[int, str]]:
-    """Kill, by pid, the marked processes still alive; returns what was left over."""
+def kill_marked(mark: str = RUN_MARK, settle: float = 0.0) -> list[tuple[int, str]]:
+    """Kill, by pid, the marked processes still alive after ``settle`` seconds (a kernel whose
+    server is gone ends itself within about a second, later on a loaded machine); returns what
+    was left over."""
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline and marked_processes(mark):
+        time.sleep(0.2)
     leftovers = marked_processes(mark)
     for pid, _ in leftovers:
         try:
