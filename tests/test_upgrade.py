@@ -26,6 +26,7 @@ from labkit.cli import main
 from labkit.exercises import FormatError, Kind, check_answer
 from labkit.grading import grade_record, lint_lab
 from labkit.labs import find_labs, get_lab
+from labkit.session import LabSession
 
 UPGRADE = Path(__file__).parent / "data" / "upgrade"
 RECORDS = json.loads((UPGRADE / "records.json").read_text(encoding="utf-8"))
@@ -143,6 +144,34 @@ def test_a_choice_no_release_offered_is_named_as_not_graded_as_before():
     assert grade.problems[1:] == (why,)
     (mount,) = [e for e in grade.exercises if e.exercise == "mount-meaning"]
     assert (mount.status, mount.score, mount.feedback) == ("format-error", 0.0, why)
+
+
+def test_a_reopened_notebook_shows_each_earlier_choice_selected_as_the_choice_it_became(
+    tmp_path,
+):
+    """A student whose notebook saved its record with the previous release reopens it after the
+    upgrade: each widget with choices shows the option picked then, under today's wording
+    (as grading reads it), never an empty selection. The 06 assessment keeps its earlier
+    wordings in the instructor's pack, so its widgets cannot map them (not checked here)."""
+    reworded = 0
+    for lab_id in sorted(CHANGED_SINCE - {"06-assessment"}):
+        for entry in RECORDS["labs"][lab_id]:
+            record = entry["record"]
+            folder = tmp_path / lab_id / record["student"]
+            (folder / "labkit-answers").mkdir(parents=True)
+            path = folder / "labkit-answers" / f"{lab_id}.json"
+            path.write_text(json.dumps(record), encoding="utf-8")
+            session = LabSession(get_lab(lab_id), record["student"], folder=folder)
+            for exercise_id, answer in sorted(record["answers"].items()):
+                raw = answer["raw"]
+                variant = session.variant(exercise_id)
+                if not variant.params.get("choices") or not isinstance(raw, str):
+                    continue  # a widget with radio buttons: multiple choice, predicted output
+                today = dict(variant.params.get("choice_was", {})).get(raw, raw)
+                reworded += today != raw
+                view = session.view(exercise_id)
+                assert view.input.value == today, (lab_id, exercise_id, raw)
+    assert reworded >= 3  # the records do pick choices that were reworded since
 
 
 # -- the guard: every choice any release offered grades as it did ---------------------------------

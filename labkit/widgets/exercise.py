@@ -237,6 +237,10 @@ class ExerciseView:
             options = [o[1] if isinstance(o, tuple) else o for o in self.input.options]
             if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(options):
                 raw = options[raw]
+            elif isinstance(raw, str) and raw not in options:
+                # a record made by an earlier release: the choice as it was worded then is shown
+                # selected as the option it became (as grading reads it)
+                raw = dict(self.variant.params.get("choice_was", {})).get(raw, raw)
             self.input.value = raw if raw in options else None
         elif isinstance(self.input, widgets.Text | widgets.Textarea) and isinstance(raw, str):
             self.input.value = raw
