@@ -26,7 +26,12 @@ from labkit.widgets.style import MUTED, badge, box, inline_markdown, markdown_to
 # the answer is a radio group of those letters, labelled "Your answer" (the usual exam layout).
 # The radio group's value is still the option's text: records and grading do not change.
 CHOICES_CLASS = "labkit-choices"
+# ipywidgets gives an HTML widget's text the height of one input row as its line height (28 px),
+# which spreads a prompt or an option that wraps over twice the height of the notebook's text:
+# the exercise's text is set as the notebook's Markdown is.
+EXERCISE_CLASS = "labkit-exercise"
 EXERCISE_CSS = f"""<style>
+.{EXERCISE_CLASS} .widget-html-content {{ line-height: var(--jp-content-line-height, 1.6); }}
 .{CHOICES_CLASS} {{ list-style: none; margin: 4px 0 6px 0; padding: 0; max-width: 48em; }}
 .{CHOICES_CLASS} li {{ display: flex; gap: 0.5em; margin: 3px 0; overflow-wrap: anywhere; }}
 .{CHOICES_CLASS} .labkit-letter {{ flex: none; min-width: 1.4em; font-weight: bold; }}
@@ -144,6 +149,7 @@ class ExerciseView:
         children.append(widgets.HTML(EXERCISE_CSS, layout=widgets.Layout(display="none")))
         children += [widgets.HBox(buttons), self.feedback, self.hints]
         self.widget = widgets.VBox(children, layout=widgets.Layout(margin="6px 0"))
+        self.widget.add_class(EXERCISE_CLASS)
 
     # -- building -------------------------------------------------------------------------
 

@@ -689,7 +689,22 @@ class NotebookPage:
             if "Traceback (most recent call last)" in text:
                 found.append(f"a traceback in an output: {text[:300]}")
         found += [f"overflows its box: {item}" for item in self.overflowing()]
+        found += [f"spaced wider than text: {item}" for item in self.widely_spaced()]
         return found
+
+    def widely_spaced(self) -> list[str]:
+        """The text of labkit's exercises (prompt, options, feedback, hints) whose lines stand
+        further apart than the notebook's own text (a line height over 1.8 times the font size,
+        ipywidgets' 28 px: a prompt or an option that wraps looks like two)."""
+        return self.page.evaluate(
+            """() => Array.from(document.querySelectorAll(
+                '.jp-OutputArea-output .labkit-exercise .widget-html-content'))
+              .filter(e => e.offsetParent !== null && e.innerText.trim())
+              .map(e => [e, getComputedStyle(e)])
+              .filter(([e, s]) => parseFloat(s.lineHeight) > 1.8 * parseFloat(s.fontSize))
+              .map(([e, s]) => `line height ${s.lineHeight} for ${s.fontSize}: `
+                               + e.innerText.slice(0, 60))"""
+        )
 
     def overflowing(self) -> list[str]:
         """labkit's elements in outputs (any class ``labkit-…``: boxes, titles, choices, letters,
