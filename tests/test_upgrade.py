@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from grading.fixtures import PACK, keyed_lab
 
+from labkit import __version__
 from labkit.cli import main
 from labkit.exercises import FormatError, Kind, check_answer
 from labkit.grading import grade_record, lint_lab
@@ -124,9 +125,13 @@ def test_the_grader_gives_the_previous_release_records_their_grades(tmp_path):
     score_of, status_of = list(rows[0])[3], list(rows[0])[5]
     assert {k: (float(r[score_of]), r[status_of]) for k, r in graded.items()} == expected
     reason_of = list(rows[0])[6]
+    made = f"made with labkit {RELEASE}, graded with {__version__}"
+    assert __version__ != RELEASE  # records made by this release say so
     for (_, lab_id, exercise_id), row in graded.items():
         if exercise_id == "(total)" and lab_id in CHANGED_SINCE:
-            assert f"(made with labkit {RELEASE})" in row[reason_of], row
+            assert f"({made})" in row[reason_of], row
+        elif exercise_id == "(total)":  # the same variant: graded as usual, the release named
+            assert row[reason_of] == f"the record was {made}; the variant is the same", row
 
 
 def test_a_choice_no_release_offered_is_named_as_not_graded_as_before():

@@ -320,7 +320,8 @@ def _grade_lab(
     for status, words in _record_problems(result, record, student, recorded_students, lab):
         if status is Status.REPLAY_FAILED and mismatches:
             continue  # the forgery already says the log does not replay
-        statuses.append(status)
+        if status is not None:
+            statuses.append(status)
         reasons.extend(words)
     exercises = [
         _exercise_grade(
@@ -442,9 +443,10 @@ def _without_bad_answers(record: Record) -> tuple[Record, dict[str, str]]:
 
 def _record_problems(
     result: LabGrade, record: Record, student: str, recorded_students: Sequence[str], lab: Lab
-) -> list[tuple[Status, list[str]]]:
-    """The statuses :func:`grade_record` found about the record, each with the grader's words."""
-    found: list[tuple[Status, list[str]]] = []
+) -> list[tuple[Status | None, list[str]]]:
+    """The statuses :func:`grade_record` found about the record, each with the grader's words
+    (``None``: words only, a note that is no problem)."""
+    found: list[tuple[Status | None, list[str]]] = []
     if Status.OTHER_STUDENT in result.statuses:
         others = [s for s in recorded_students if s != student] or [record.student]
         theirs = grade_record(record, others[0], lab)
@@ -481,9 +483,9 @@ def _record_problems(
             )
         )
     elif version_note:
-        found.append(
-            (Status.VARIANT_CHANGED, [f"the record was {version_note}; the variant is the same"])
-        )
+        # an earlier release, the same variant: graded as usual (not a problem, so no status;
+        # the instructor still reads which release made it)
+        found.append((None, [f"the record was {version_note}; the variant is the same"]))
     if Status.REPLAY_FAILED in result.statuses:
         found.append((Status.REPLAY_FAILED, [p for p in result.problems if "replayed" in p]))
     return found
