@@ -57,6 +57,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import resource
 import selectors
 import shutil
@@ -277,6 +278,7 @@ class _Cgroup:
     @classmethod
     def create(cls, name: str, max_pids: int) -> _Cgroup | None:
         for base in _cgroup_bases():
+            _sweep_stale_cgroups(base)
             path = base / name
             try:
                 path.mkdir()
@@ -313,6 +315,46 @@ class _Cgroup:
             except OSError:
                 time.sleep(0.02)
         return False
+
+
+# Cgroups an earlier grader left behind: it was killed before it could remove them, or a process
+# of its run took over a second to end. Empty and older than this, the next grader removes them
+# (rmdir refuses a cgroup with members, so a live run's is never touched): a run's cgroup
+# (``labkit-<32 hex>``) has its first member within a second of being made; a warm sandbox's
+# (``labkit-slot-<32 hex>``) holds its zygote for the whole grading run, but is empty for a moment
+# when its zygote restarts, so only one a day old is taken for left behind.
+STALE_CGROUP_S = {"run": 600, "slot": 86_400}
+_CGROUP_NAME = re.compile(r"^labkit-(slot-)?[0-9a-f]{32}$")
+_swept: set[Path] = set()
+
+
+def _sweep_stale_cgroups(base: Path, now: float | None = None) -> list[str]:
+    """Remove the empty cgroups of runs and sandboxes under ``base`` older than
+    STALE_CGROUP_S (once per base and process, unless ``now`` is given); returns the names
+    removed."""
+    if now is None:
+        if base in _swept:
+            return []
+        _swept.add(base)
+        now = time.time()
+    removed: list[str] = []
+    try:
+        olds = [(p, _CGROUP_NAME.match(p.name)) for p in base.iterdir()]
+    except OSError:
+        return removed
+    for old, match in olds:
+        if match is None:
+            continue
+        try:
+            if now - old.stat().st_mtime < STALE_CGROUP_S["slot" if match[1] else "run"]:
+                continue
+            if (old / "cgroup.procs").read_text().strip():
+                continue
+            old.rmdir()
+            removed.append(old.name)
+        except OSError:
+            continue
+    return removed
 
 
 def _cgroup_bases() -> list[Path]:
