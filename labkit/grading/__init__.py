@@ -6,8 +6,10 @@
   :mod:`labkit.grading.results` holds the one result family (:class:`LabGrade` of
   :class:`ExerciseGrade`) from that check to the CSV, and :mod:`labkit.grading.lint` checks a lab
   definition (``labkit lint``);
-- :mod:`labkit.grading.grade` grades them (default mode runs no student code; ``--execute``
-  runs each notebook through :mod:`labkit.grading.execute`), in worker processes with ``-j``;
+- :mod:`labkit.grading.grade` grades them (default mode runs no student code, in the bounded
+  worker processes of :mod:`labkit.grading.workers` with ``-j``; ``--execute`` runs each notebook
+  in the sandbox of :mod:`labkit.grading.execute`, forked warm by :mod:`labkit.grading.zygote`,
+  its processes found and ended by :mod:`labkit.grading.processes`);
 - :mod:`labkit.grading.report` writes grades.csv, one CSV per lab, feedback pages and the class
   report.
 

@@ -46,7 +46,8 @@ How a submission is run:
   are ended too), and the scratch folder is removed.
 
 This module is long because the sandbox is one security boundary (bubblewrap, resource limits,
-the child that runs the cells and captures their outputs), read and reviewed as a whole.
+the child that runs the cells and captures their outputs), read and reviewed as a whole; finding
+and ending a run's processes is :mod:`labkit.grading.processes`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ import contextlib
 import copy
 import json
 import os
-import re
 import resource
 import selectors
 import shutil
@@ -77,6 +77,12 @@ from pathlib import Path
 from typing import Any
 
 from labkit.exercises.model import Status
+from labkit.grading.processes import (
+    Cgroup,
+    count_processes_of,
+    end_everything,
+    end_processes_of,
+)
 from labkit.grading.zygote import (
     CAPABILITIES,
     ZYGOTE_FD_VARIABLE,
@@ -113,7 +119,6 @@ NOTEBOOK_VARIABLE = "LABKIT_NOTEBOOK"
 OUTPUT_LIMIT_VARIABLE = "LABKIT_OUTPUT_BYTES"
 STDERR_KEEP = 64 << 10
 POLL_SECONDS = 0.05
-KILL_ROUNDS = 100
 CHILD_USER = "nobody"
 
 
@@ -264,181 +269,6 @@ def _size(count: float) -> str:
             return f"{count:g} {unit}" if unit == "bytes" else f"{count:.3g} {unit}"
         count /= 1024
     return f"{count} bytes"
-
-
-# -- process tracking -------------------------------------------------------------------------
-
-
-class _Cgroup:
-    """A pids cgroup for one run (v1 ``pids`` hierarchy or v2), when this process may make one."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @classmethod
-    def create(cls, name: str, max_pids: int) -> _Cgroup | None:
-        for base in _cgroup_bases():
-            _sweep_stale_cgroups(base)
-            path = base / name
-            try:
-                path.mkdir()
-            except OSError:
-                continue
-            group = cls(path)
-            try:
-                (path / "pids.max").write_text(str(max_pids))
-            except OSError:
-                pass  # v2 without the pids controller: it still tracks members.
-            if (path / "cgroup.procs").exists():
-                return group
-            group.remove()
-        return None
-
-    @property
-    def procs_file(self) -> str:
-        return str(self.path / "cgroup.procs")
-
-    def members(self) -> list[int]:
-        try:
-            text = (self.path / "cgroup.procs").read_text()
-        except OSError:
-            return []
-        return [int(line) for line in text.split()]
-
-    def remove(self) -> bool:
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return True
-            except FileNotFoundError:
-                return True
-            except OSError:
-                time.sleep(0.02)
-        return False
-
-
-# Cgroups an earlier grader left behind: it was killed before it could remove them, or a process
-# of its run took over a second to end. Empty and older than this, the next grader removes them
-# (rmdir refuses a cgroup with members, so a live run's is never touched): a run's cgroup
-# (``labkit-<32 hex>``) has its first member within a second of being made; a warm sandbox's
-# (``labkit-slot-<32 hex>``) holds its zygote for the whole grading run, but is empty for a moment
-# when its zygote restarts, so only one a day old is taken for left behind.
-STALE_CGROUP_S = {"run": 600, "slot": 86_400}
-_CGROUP_NAME = re.compile(r"^labkit-(slot-)?[0-9a-f]{32}$")
-_swept: set[Path] = set()
-
-
-def _sweep_stale_cgroups(base: Path, now: float | None = None) -> list[str]:
-    """Remove the empty cgroups of runs and sandboxes under ``base`` older than
-    STALE_CGROUP_S (once per base and process, unless ``now`` is given); returns the names
-    removed."""
-    if now is None:
-        if base in _swept:
-            return []
-        _swept.add(base)
-        now = time.time()
-    removed: list[str] = []
-    try:
-        olds = [(p, _CGROUP_NAME.match(p.name)) for p in base.iterdir()]
-    except OSError:
-        return removed
-    for old, match in olds:
-        if match is None:
-            continue
-        try:
-            if now - old.stat().st_mtime < STALE_CGROUP_S["slot" if match[1] else "run"]:
-                continue
-            if (old / "cgroup.procs").read_text().strip():
-                continue
-            old.rmdir()
-            removed.append(old.name)
-        except OSError:
-            continue
-    return removed
-
-
-def _cgroup_bases() -> list[Path]:
-    """Where this process may make a child cgroup: the v1 pids hierarchy, else the v2 tree."""
-    root = Path("/sys/fs/cgroup")
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return []
-    bases = []
-    for line in lines:
-        _, controllers, own = line.split(":", 2)
-        own = own.lstrip("/")
-        if "pids" in controllers.split(","):
-            bases.append(root / "pids" / own)
-        elif controllers == "" and (root / "cgroup.controllers").exists():
-            bases.append(root / own)
-    return [base for base in bases if os.access(base, os.W_OK)]
-
-
-def _marked_processes(marker: bytes, session: int) -> list[int]:
-    """Processes whose environment carries ``marker`` or that are in session ``session``."""
-    found = []
-    me = os.getpid()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        if pid == me:
-            continue
-        try:
-            if os.getsid(pid) == session:
-                found.append(pid)
-                continue
-        except OSError:
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as handle:
-                environ = handle.read()
-        except OSError:
-            continue
-        if marker in environ.split(b"\0"):
-            found.append(pid)
-    return found
-
-
-def _end_everything(cgroup: _Cgroup | None, marker: bytes, session: int) -> list[int]:
-    """SIGKILL every process of the run until none remains; the survivors (should be none)."""
-    survivors: list[int] = []
-    quiet_rounds = 0
-    for _ in range(KILL_ROUNDS):
-        pids = set(cgroup.members() if cgroup else ()) | set(_marked_processes(marker, session))
-        pids.discard(os.getpid())
-        pids = {pid for pid in pids if not _is_zombie(pid)}
-        if not pids:
-            quiet_rounds += 1
-            if quiet_rounds >= 2:
-                return []
-            continue
-        quiet_rounds = 0
-        survivors = sorted(pids)
-        for pid in survivors:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.01)
-    return survivors
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return text.rpartition(")")[2].split()[0] in ("Z", "X")
-
-
-def _count_processes_of(uid: int) -> int:
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if entry.stat().st_uid == uid:
-                    count += 1
-    return count
 
 
 # -- isolation: bubblewrap namespaces and one uid per concurrent child ------------------------
@@ -689,7 +519,7 @@ class _UidSlot:
                 except OSError:
                     os.close(fd)
                     continue
-                if _count_processes_of(UID_BASE + slot) == 0:
+                if count_processes_of(UID_BASE + slot) == 0:
                     return cls(slot, fd)
                 os.close(fd)  # a leftover of a crashed run still holds this uid: skip it
             time.sleep(0.05)
@@ -982,7 +812,7 @@ def _rlimits(limits: Limits, uid: int | None) -> list[tuple[int, tuple[int, int]
     """The child's resource limits (``RLIMIT_NPROC`` counts the processes of its uid)."""
     nproc = None
     if uid is not None or os.geteuid() != 0:
-        nproc = _count_processes_of(uid if uid is not None else os.getuid()) + limits.processes
+        nproc = count_processes_of(uid if uid is not None else os.getuid()) + limits.processes
     cpu = max(1, int(limits.total_seconds + 1))
     rlimits = [
         (resource.RLIMIT_CPU, (cpu, cpu + 2)),
@@ -1014,7 +844,7 @@ def _run_confined(
 
     marker = f"{RUN_MARKER}={run_id}"
     env = _child_env(scratch, name, student, lab, limits, run_id)
-    cgroup = _Cgroup.create(f"labkit-{run_id}", limits.processes)
+    cgroup = Cgroup.create(f"labkit-{run_id}", limits.processes)
     procs_file = cgroup.procs_file if cgroup else None
     rlimits = _rlimits(limits, uid)
 
@@ -1069,7 +899,7 @@ def _run_confined(
             os.close(control_write)
         os.close(control_read)
         session = process.pid if process else -1
-        survivors = _end_everything(cgroup, marker.encode(), session)
+        survivors = end_everything(cgroup, marker.encode(), session)
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
@@ -1569,7 +1399,7 @@ _warm_broken: list[str] = []  # why a warm sandbox could not start here (then ru
 class _WarmSandbox:
     """A zygote in its bubblewrap sandbox with its slot's uid, folder and pids cgroup."""
 
-    def __init__(self, slot: _UidSlot, folder: Path, cgroup: _Cgroup | None) -> None:
+    def __init__(self, slot: _UidSlot, folder: Path, cgroup: Cgroup | None) -> None:
         self.slot, self.folder, self.cgroup = slot, folder, cgroup
         self.zygote: Zygote | None = None
 
@@ -1583,7 +1413,7 @@ class _WarmSandbox:
         slot = _UidSlot.acquire()
         folder = Path(tempfile.mkdtemp(prefix="labkit-slot-"))
         os.chmod(folder, 0o755)  # the run's folder inside is the slot uid's; this one root's
-        sandbox = cls(slot, folder, _Cgroup.create(f"labkit-slot-{uuid.uuid4().hex}", 64))
+        sandbox = cls(slot, folder, Cgroup.create(f"labkit-slot-{uuid.uuid4().hex}", 64))
         try:
             sandbox._start_zygote(limits)
         except BaseException:
@@ -1666,37 +1496,18 @@ class _WarmSandbox:
         if self.zygote is not None:
             self.zygote.kill()
             self.zygote = None
-        _end_processes_of(self.uid)
+        end_processes_of(self.uid)
 
     def close(self) -> None:
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
-        _end_processes_of(self.uid)
+        end_processes_of(self.uid)
         _remove_tree(self.folder)
         if self.cgroup is not None:
-            _end_everything(self.cgroup, b"\0", -1)
+            end_everything(self.cgroup, b"\0", -1)
             self.cgroup.remove()
         self.slot.release()
-
-
-def _end_processes_of(uid: int) -> list[int]:
-    """SIGKILL every process of ``uid`` (a sandbox slot's) until none is left; the survivors."""
-    left: list[int] = []
-    for _ in range(KILL_ROUNDS):
-        left = []
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    if entry.stat().st_uid == uid and not _is_zombie(int(entry.name)):
-                        left.append(int(entry.name))
-        if not left:
-            return []
-        for pid in left:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.01)
-    return left
 
 
 def _warm_sandbox(limits: Limits) -> _WarmSandbox | None:
@@ -1798,7 +1609,7 @@ def _run_warm(
     finally:
         os.close(control_read)
         stderr.close()
-    survivors = _end_processes_of(uid)
+    survivors = end_processes_of(uid)
     if survivors:
         sandbox.kill()
     return _with_tampering(status, reason, run, survivors)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.grading import execute
+from labkit.grading import execute, processes
 from labkit.grading.execute import Limits, check_isolation, execute_submission, keep_warm
 
 pytestmark = [
@@ -93,7 +93,7 @@ def test_runs_sharing_a_zygote_see_nothing_of_each_other_and_nothing_outlives_a_
         first = execute_submission(plant, student="a", lab="demo", limits=LIMITS)
         zygote = execute._kept.sandbox.zygote.process.pid
         uid = execute._kept.sandbox.uid
-        assert execute._end_processes_of(uid) == []  # the sleepers ended with the run
+        assert processes.end_processes_of(uid) == []  # the sleepers ended with the run
         second = execute_submission(look, student="b", lab="demo", limits=LIMITS)
         assert execute._kept.sandbox.zygote.process.pid == zygote  # the same warm zygote
     assert first.status == "ok", first.reason
